@@ -1,0 +1,264 @@
+"""A claim's commands: validate against the claim's own state, then trigger its events."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from datetime import date
+from typing import Any
+
+from ledger.actors import Actor
+from ledger.calendar import check_not_before
+from ledger.domain.guards import require_reason
+from ledger.errors import (
+    AlreadyReversed,
+    ApprovalExceedsClaim,
+    InvalidAmount,
+    InvalidTransition,
+    Irreversible,
+    Overpayment,
+    RecoveryCostsExceedCap,
+    RecoveryExceedsLoss,
+    SameChecker,
+    UnknownFact,
+)
+from ledger.ids import claim_fact_id
+from ledger.money import format_fen
+from ledger.rules import Allocation, RuleVersion, share_recovery
+from ledger.rules.document import BP_FULL
+
+OPEN = ("filed", "awaiting_second_approval")
+FINALLY_APPROVED = ("approved", "settled")
+FACTS_PER_CLAIM_MAX = 1000
+
+
+class ClaimCommands:
+    """Mixed into `Claim`; every method raises before it triggers anything."""
+
+    def settlement_status(self) -> str:
+        unpaid = [p for p, fen in self.allocations.items() if p != self.bank_id and self.paid[p] < fen]
+        return "approved" if unpaid else "settled"
+
+    def payment_record(self, event: Any) -> dict[str, Any]:
+        return {
+            "party_id": event.party_id,
+            "amount_fen": event.amount_fen,
+            "business_date": event.business_date,
+            "reversed": False,
+        }
+
+    def owed_to_bank(self, party_id: str) -> int:
+        """What `party_id` still owes the bank on this claim (its allocation not yet paid)."""
+        if party_id == self.bank_id:
+            return 0
+        return self.allocations.get(party_id, 0) - self.paid.get(party_id, 0)
+
+    def owed_by_bank(self, party_id: str) -> int:
+        """What the bank still owes `party_id` of the recovery parts it was given."""
+        if party_id == self.bank_id:
+            return 0
+        return self.recovered.get(party_id, 0) - self.recovery_paid.get(party_id, 0)
+
+    def party_order(self) -> list[str]:
+        return [part["party_id"] for part in self.parts]
+
+    def require_status(self, *statuses: str, action: str) -> None:
+        if self.status not in statuses:
+            raise InvalidTransition(
+                f"claim {self.claim_id} is {self.status}; {action} needs it {' or '.join(statuses)}",
+                state=self.status,
+            )
+
+    def check_approval(self, actor: Actor, amount_fen: int, rules: RuleVersion, on: date) -> bool:
+        """Validate an approval; True when it is the final one that allocates the loss."""
+        self.require_status(*OPEN, action="an approval")
+        if self.status == "awaiting_second_approval":
+            first = self.first_approval
+            self._check_second_checker(actor, "approve")
+            check_not_before(on, first["business_date"], field="approval date", what="the first approval")
+            if amount_fen != first["amount_fen"]:
+                raise InvalidAmount(
+                    f"the second checker confirms the first checker's amount "
+                    f"{format_fen(first['amount_fen'])} unchanged; got {format_fen(amount_fen)}",
+                    expected=format_fen(first["amount_fen"]),
+                    amount=format_fen(amount_fen),
+                )
+            return True
+        check_not_before(on, self.filed_on, field="approval date", what="the filing")
+        if amount_fen > self.claimed_fen:
+            raise ApprovalExceedsClaim(
+                f"approved amount {format_fen(amount_fen)} is above the claimed "
+                f"{format_fen(self.claimed_fen)} of claim {self.claim_id}",
+                amount=format_fen(amount_fen),
+                claimed=format_fen(self.claimed_fen),
+            )
+        return amount_fen < rules.second_approval_from
+
+    def approve_first(self, actor: Actor, amount_fen: int, on: date) -> None:
+        self.trigger_event(self.FirstApproved, actor=actor, business_date=on, amount_fen=amount_fen)
+
+    def approve_final(self, actor: Actor, allocation: Allocation, rule_version: int, on: date) -> None:
+        parts = [asdict(part) for part in allocation.parts]
+        self.trigger_event(
+            self.Approved,
+            actor=actor,
+            business_date=on,
+            amount_fen=allocation.approved_fen,
+            rule_version=rule_version,
+            parts=parts,
+        )
+
+    def reject(self, actor: Actor, reason: str, on: date) -> None:
+        self.require_status(*OPEN, action="a rejection")
+        if self.status == "awaiting_second_approval":
+            self._check_second_checker(actor, "reject")
+        reason = require_reason(reason, what=f"rejecting claim {self.claim_id}")
+        floor = self.first_approval["business_date"] if self.first_approval else self.filed_on
+        check_not_before(on, floor, field="rejection date", what="the claim's last review")
+        self.trigger_event(self.Rejected, actor=actor, business_date=on, reason=reason)
+
+    def check_settlement(self, party_id: str, amount_fen: int, on: date) -> None:
+        self.require_status(*FINALLY_APPROVED, action="a settlement payment")
+        owed = self.owed_to_bank(party_id)
+        if amount_fen > owed:
+            raise Overpayment(
+                f"{party_id!r} owes {format_fen(owed)} on claim {self.claim_id}; a payment of "
+                f"{format_fen(amount_fen)} is above it",
+                owed=format_fen(owed),
+                amount=format_fen(amount_fen),
+            )
+        check_not_before(on, self.approved_on, field="payment date", what="the final approval")
+
+    def pay_settlement(self, actor: Actor, party_id: str, amount_fen: int, on: date) -> str:
+        self.check_settlement(party_id, amount_fen, on)
+        fact_id = self._next_fact_id("payment", self.payments)
+        self.trigger_event(
+            self.SettlementPaid, actor=actor, business_date=on, fact_id=fact_id,
+            party_id=party_id, amount_fen=amount_fen,
+        )
+        return fact_id
+
+    def record_recovery(
+        self, actor: Actor, gross_fen: int, costs_fen: int, rules: RuleVersion, on: date
+    ) -> str:
+        self.require_status(*FINALLY_APPROVED, action="a recovery")
+        max_bp = rules.recovery_costs_max_bp
+        if costs_fen * BP_FULL > gross_fen * max_bp:
+            raise RecoveryCostsExceedCap(
+                f"recovery costs {format_fen(costs_fen)} are above {max_bp} bp of the gross "
+                f"{format_fen(gross_fen)} (at most {format_fen(gross_fen * max_bp // BP_FULL)})",
+                costs=format_fen(costs_fen),
+                limit=format_fen(gross_fen * max_bp // BP_FULL),
+            )
+        net = gross_fen - costs_fen
+        so_far = sum(r["net_fen"] for r in self.recoveries.values() if not r["reversed"])
+        if so_far + net > self.approved_fen:
+            raise RecoveryExceedsLoss(
+                f"net recoveries would reach {format_fen(so_far + net)}, above the approved loss "
+                f"{format_fen(self.approved_fen)} of claim {self.claim_id}",
+                recovered=format_fen(so_far),
+                net=format_fen(net),
+                approved=format_fen(self.approved_fen),
+            )
+        check_not_before(on, self.approved_on, field="recovery date", what="the final approval")
+        order = self.party_order()
+        unrecovered = [self.allocations[p] - self.recovered[p] for p in order]
+        parts = dict(zip(order, share_recovery(net, unrecovered), strict=True))
+        fact_id = self._next_fact_id("recovery", self.recoveries)
+        self.trigger_event(
+            self.RecoveryRecorded, actor=actor, business_date=on, fact_id=fact_id,
+            gross_fen=gross_fen, costs_fen=costs_fen, net_fen=net, parts=parts,
+        )
+        return fact_id
+
+    def pay_recovery_part(self, actor: Actor, party_id: str, amount_fen: int, on: date) -> str:
+        self.require_status(*FINALLY_APPROVED, action="a recovery-part payment")
+        owed = self.owed_by_bank(party_id)
+        if amount_fen > owed:
+            raise Overpayment(
+                f"the bank owes {party_id!r} {format_fen(owed)} of recoveries on claim "
+                f"{self.claim_id}; a payment of {format_fen(amount_fen)} is above it",
+                owed=format_fen(owed),
+                amount=format_fen(amount_fen),
+            )
+        recovered_on = [r["business_date"] for r in self.recoveries.values() if not r["reversed"]]
+        check_not_before(on, max(recovered_on), field="payment date", what="the last recovery")
+        fact_id = self._next_fact_id("recovery-payment", self.recovery_payments)
+        self.trigger_event(
+            self.RecoveryPartPaid, actor=actor, business_date=on, fact_id=fact_id,
+            party_id=party_id, amount_fen=amount_fen,
+        )
+        return fact_id
+
+    def reverse_settlement(
+        self, actor: Actor, fact_id: str, reason: str, on: date, written_off: str | None
+    ) -> dict[str, Any]:
+        payment = self.live_fact(self.payments, fact_id)
+        reason = require_reason(reason, what=f"reversing {fact_id!r}")
+        if written_off is not None:
+            raise Irreversible(
+                f"payment {fact_id!r} cannot be reversed: the loan was written off after the "
+                "claim it settled",
+                later_fact=written_off,
+            )
+        check_not_before(on, payment["business_date"], field="reversal date", what=fact_id)
+        self.trigger_event(self.SettlementReversed, actor=actor, business_date=on, fact_id=fact_id, reason=reason)
+        return payment
+
+    def reverse_recovery(self, actor: Actor, fact_id: str, reason: str, on: date) -> None:
+        recovery = self.live_fact(self.recoveries, fact_id)
+        reason = require_reason(reason, what=f"reversing {fact_id!r}")
+        later = [k for k, r in self.recoveries.items()
+                 if not r["reversed"] and _number(k) > _number(fact_id)]
+        if later:
+            raise Irreversible(
+                f"recovery {fact_id!r} cannot be reversed: later recovery {later[0]!r} was shared "
+                "by what this one left unrecovered",
+                later_fact=later[0],
+            )
+        for party_id, fen in recovery["parts"].items():
+            if self.owed_by_bank(party_id) < fen:
+                paid = [k for k, p in self.recovery_payments.items()
+                        if p["party_id"] == party_id and not p["reversed"]]
+                raise Irreversible(
+                    f"recovery {fact_id!r} cannot be reversed: its part for {party_id!r} was "
+                    f"already paid ({paid[-1]!r})",
+                    later_fact=paid[-1],
+                )
+        check_not_before(on, recovery["business_date"], field="reversal date", what=fact_id)
+        self.trigger_event(self.RecoveryReversed, actor=actor, business_date=on, fact_id=fact_id, reason=reason)
+
+    def reverse_recovery_payment(self, actor: Actor, fact_id: str, reason: str, on: date) -> dict[str, Any]:
+        payment = self.live_fact(self.recovery_payments, fact_id)
+        reason = require_reason(reason, what=f"reversing {fact_id!r}")
+        check_not_before(on, payment["business_date"], field="reversal date", what=fact_id)
+        self.trigger_event(
+            self.RecoveryPartPaymentReversed, actor=actor, business_date=on, fact_id=fact_id, reason=reason
+        )
+        return payment
+
+    def _check_second_checker(self, actor: Actor, verb: str) -> None:
+        first = self.first_approval["principal_id"]
+        if actor.principal_id == first:
+            raise SameChecker(
+                f"{actor.principal_id!r} made the first approval of claim {self.claim_id}; a "
+                f"different fund-manager principal must {verb} it",
+                principal_id=actor.principal_id,
+            )
+
+    def _next_fact_id(self, kind: str, facts: dict[str, Any]) -> str:
+        total = len(self.payments) + len(self.recoveries) + len(self.recovery_payments)
+        if total >= FACTS_PER_CLAIM_MAX:
+            raise InvalidTransition(f"claim {self.claim_id} already holds {total} facts", state=self.status)
+        return claim_fact_id(self.claim_id, kind, len(facts) + 1)
+
+    def live_fact(self, facts: dict[str, dict[str, Any]], fact_id: str) -> dict[str, Any]:
+        fact = facts.get(fact_id)
+        if fact is None:
+            raise UnknownFact(f"no fact {fact_id!r} on claim {self.claim_id}", fact_id=fact_id)
+        if fact["reversed"]:
+            raise AlreadyReversed(f"fact {fact_id!r} has already been reversed", fact_id=fact_id)
+        return fact
+
+
+def _number(fact_id: str) -> int:
+    return int(fact_id.rsplit(":", 1)[1])

@@ -1,0 +1,59 @@
+"""Reads the domain answers itself: one aggregate's current state, and the what-if allocation.
+
+Reports across many loans and claims come from the projections, never from here.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from ledger.actors import Actor, Role, require_role
+from ledger.errors import Forbidden, InvalidRequest
+from ledger.domain import Claim, Loan, Scheme
+from ledger.money import Money
+from ledger.rules import Allocation, LoanTerms, allocate
+from ledger.service.base import LedgerBase
+from ledger.service.claims import loan_terms
+from ledger.service.loans import check_eligible
+
+
+class QueryService(LedgerBase):
+    def scheme(self, scheme_id: str) -> Scheme:
+        return self._scheme(scheme_id)
+
+    def loan(self, actor: Actor, scheme_id: str, bank_id: str, loan_ref: str) -> Loan:
+        self._scheme(scheme_id)
+        return self._loan(actor, scheme_id, bank_id, loan_ref)
+
+    def claim(self, actor: Actor, scheme_id: str, claim_id: str) -> Claim:
+        self._scheme(scheme_id)
+        return self._claim(actor, scheme_id, claim_id)
+
+    def what_if(self, actor: Actor, scheme_id: str, terms: LoanTerms, amount: Money, *,
+                approved_on: date, rule_version: int | None = None) -> tuple[int, Allocation]:
+        """The allocation a claim on such a loan would get if finally approved on that date, as
+        the ledger stands now, under `rule_version` (default: the one in force that day).
+        Records nothing. Returns (rule version number, allocation)."""
+        require_role(actor, Role.FUND_MANAGER, Role.REGULATOR, Role.BANK, action="preview an allocation")
+        if actor.role is Role.BANK and not actor.is_party(terms.bank_id):
+            raise Forbidden(f"a principal of {actor.party_id!r} previews its own loans only")
+        amount_fen, day = self._fen(amount, "approved amount"), self._day(approved_on, "approval date")
+        scheme = self._scheme(scheme_id)
+        number = rule_version or scheme.rule_number_for_enrolment(day)
+        if not 1 <= number <= len(scheme.rule_documents):
+            raise InvalidRequest(f"scheme {scheme_id!r} has no rule version {number}", field="rule_version")
+        rules = scheme.rules(number)
+        check_eligible(rules, number, terms.cover, terms.principal_fen, None, "the loan")
+        for key in rules.covers[terms.cover].split:
+            party = terms.party_for(key)
+            if party is None:
+                raise InvalidRequest(f"a {terms.cover} loan needs a cover party", field="cover_party_id")
+        usage = scheme.cap_usage(terms.bank_id, day.year)
+        return number, allocate(rules, terms, amount_fen, usage)
+
+    def what_if_loan(self, actor: Actor, scheme_id: str, bank_id: str, loan_ref: str, amount: Money,
+                     *, approved_on: date) -> tuple[int, Allocation]:
+        """What-if for an enrolled loan, under the loan's own rule version."""
+        loan = self.loan(actor, scheme_id, bank_id, loan_ref)
+        return self.what_if(actor, scheme_id, loan_terms(loan), amount, approved_on=approved_on,
+                            rule_version=loan.rule_version)
