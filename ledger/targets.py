@@ -14,20 +14,21 @@ TARGETS_MAX = 32
 
 
 class Target(BaseModel):
-    """Cumulative lending at least `amount`, or at least `count` firms served, by a date."""
+    """A goal to reach by a date: cumulative lending or contributions of at least `amount`,
+    or at least `count` firms served (firms with a disbursed loan)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     target_id: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
-    metric: Literal["cumulative_lending", "firms_served"]
+    metric: Literal["cumulative_lending", "cumulative_contributions", "firms_served"]
     amount: Fen | None = None
     count: int | None = Field(default=None, strict=True, ge=1)
     by: date
 
     @model_validator(mode="after")
     def _goal_matches_metric(self) -> Target:
-        if self.metric == "cumulative_lending" and (self.amount is None or self.count is not None):
-            raise ValueError("cumulative_lending needs an amount and no count")
+        if self.metric != "firms_served" and (self.amount is None or self.count is not None):
+            raise ValueError(f"{self.metric} needs an amount and no count")
         if self.metric == "firms_served" and (self.count is None or self.amount is not None):
             raise ValueError("firms_served needs a count and no amount")
         return self

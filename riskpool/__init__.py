@@ -1,0 +1,1 @@
+"""riskpool: the composition root and command-line tool around the ledger."""

@@ -1,0 +1,64 @@
+"""Settings from the environment (prefix `RISKPOOL_`), one place for every entry point."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_DATABASE_URL = "sqlite:///riskpool.db"
+
+
+class Settings(BaseSettings):
+    """Where the ledger lives and how it connects.
+
+    `database_url` is `sqlite:///relative/path.db`, `sqlite:////absolute/path.db`,
+    `postgresql://user:password@host:port/dbname`, or `memory://` (nothing kept).
+    """
+
+    model_config = SettingsConfigDict(env_prefix="RISKPOOL_", extra="ignore")
+
+    database_url: str = DEFAULT_DATABASE_URL
+    lock_timeout_seconds: int = Field(default=10, ge=1, le=600)
+    pool_size: int = Field(default=5, ge=1, le=100)
+
+    def event_store_env(self) -> dict[str, str]:
+        """The `eventsourcing` persistence settings for this database URL."""
+        url = urlsplit(self.database_url)
+        if url.scheme == "memory":
+            return {"PERSISTENCE_MODULE": "eventsourcing.popo"}
+        if url.scheme == "sqlite":
+            return {
+                "PERSISTENCE_MODULE": "eventsourcing.sqlite",
+                "SQLITE_DBNAME": str(self.sqlite_path()),
+                "SQLITE_LOCK_TIMEOUT": str(self.lock_timeout_seconds),
+            }
+        if url.scheme in ("postgresql", "postgres", "postgresql+psycopg"):
+            return {
+                "PERSISTENCE_MODULE": "eventsourcing.postgres",
+                "POSTGRES_DBNAME": url.path.lstrip("/") or "postgres",
+                "POSTGRES_HOST": url.hostname or "127.0.0.1",
+                "POSTGRES_PORT": str(url.port or 5432),
+                "POSTGRES_USER": unquote(url.username or "postgres"),
+                "POSTGRES_PASSWORD": unquote(url.password or ""),
+                "POSTGRES_LOCK_TIMEOUT": str(self.lock_timeout_seconds),
+                "POSTGRES_IDLE_IN_TRANSACTION_SESSION_TIMEOUT": str(self.lock_timeout_seconds * 2),
+                "POSTGRES_POOL_SIZE": str(self.pool_size),
+                "POSTGRES_CONNECT_TIMEOUT": str(self.lock_timeout_seconds),
+            }
+        raise ValueError(
+            f"RISKPOOL_DATABASE_URL {self.database_url!r}: use sqlite:///path, postgresql://… or memory://"
+        )
+
+    def sqlite_path(self) -> Path:
+        url = urlsplit(self.database_url)
+        assert url.scheme == "sqlite", self.database_url
+        # sqlite:///riskpool.db is relative to the working directory; sqlite:////abs/x.db absolute.
+        path = url.path[1:] if url.path.startswith("/") else url.path
+        return Path(path or "riskpool.db")
+
+    @property
+    def is_sqlite(self) -> bool:
+        return urlsplit(self.database_url).scheme == "sqlite"
