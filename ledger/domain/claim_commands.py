@@ -216,7 +216,7 @@ class ClaimCommands:
                 later_fact=later[0],
             )
         for party_id, fen in recovery["parts"].items():
-            if self.owed_by_bank(party_id) < fen:
+            if party_id != self.bank_id and self.owed_by_bank(party_id) < fen:
                 paid = [k for k, p in self.recovery_payments.items()
                         if p["party_id"] == party_id and not p["reversed"]]
                 raise Irreversible(

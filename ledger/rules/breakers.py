@@ -15,15 +15,19 @@ def threshold_bp(rules: RuleVersion, kind: str) -> int | None:
 
 
 def is_over(kind: str, figure_fen: int, base_fen: int, max_bp: int) -> bool:
-    """Exact integer comparison; a zero base is over any threshold when the figure is positive.
+    """Exact integer comparison (figure / base against max_bp, as figure x 10000 against max_bp x base).
 
     The bank loss rate is over when strictly greater than its maximum; the insurer loss ratio
-    and the fund drawdown when they reach it.
+    and the fund drawdown when they reach it. A figure over a zero base counts as over any
+    threshold when it is positive, and as a ratio of zero otherwise (§8).
     """
     assert kind in KINDS, kind
     if base_fen == 0:
-        return figure_fen > 0
-    scaled, limit = figure_fen * BP_FULL, max_bp * base_fen
+        if figure_fen > 0:
+            return True
+        scaled, limit = 0, max_bp
+    else:
+        scaled, limit = figure_fen * BP_FULL, max_bp * base_fen
     return scaled > limit if kind == BANK_LOSS_RATE else scaled >= limit
 
 

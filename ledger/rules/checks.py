@@ -108,7 +108,7 @@ def _share_problems(where: str, share: Share, rules: RuleVersion) -> Iterator[st
         yield f"{where}.tiers: principal_max values must increase strictly (sorted, no overlap)"
     if tiers and maxima[-1] < rules.eligibility.principal_max:
         yield (
-            f"{where}.tiers: the last tier reaches {format_fen(maxima[-1])}, not "
+            f"{where}.tiers: the last tier ends at {format_fen(maxima[-1])} and does not reach "
             f"eligibility.principal_max {format_fen(rules.eligibility.principal_max)}"
         )
     tags = [bonus.tag for bonus in share.bonuses]

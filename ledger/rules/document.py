@@ -27,8 +27,18 @@ def _yuan_to_fen(value: object) -> int:
         raise ValueError(error.message) from None
 
 
+def _yuan_to_fen_or_zero(value: object) -> int:
+    try:
+        return parse_fen(value, field="amount", allow_zero=True)
+    except LedgerError as error:
+        raise ValueError(error.message) from None
+
+
 Fen = Annotated[
     int, BeforeValidator(_yuan_to_fen), PlainSerializer(format_fen, return_type=str)
+]
+CapFen = Annotated[
+    int, BeforeValidator(_yuan_to_fen_or_zero), PlainSerializer(format_fen, return_type=str)
 ]
 Bp = Annotated[int, Field(strict=True, ge=0, le=BP_FULL)]
 Count = Annotated[int, Field(strict=True, ge=0, le=100_000)]
@@ -62,9 +72,9 @@ SplitValue = Bp | Literal["remainder"] | Share
 
 
 class Caps(_Strict):
-    per_claim_max: Fen | None = None
-    per_bank_per_year_max: Fen | None = None
-    annual_max: Fen | None = None
+    per_claim_max: CapFen | None = None
+    per_bank_per_year_max: CapFen | None = None
+    annual_max: CapFen | None = None
     premium_multiple_max_bp: Annotated[int, Field(strict=True, ge=0, le=10_000_000)] | None = None
     fee_multiple_max_bp: Annotated[int, Field(strict=True, ge=0, le=10_000_000)] | None = None
 

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import logging
+import random
 import threading
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date
@@ -23,7 +25,8 @@ from ledger.money import AMOUNT_FEN_MAX, Money, format_fen
 
 log = logging.getLogger(__name__)
 
-COMMAND_ATTEMPTS_MAX = 5
+COMMAND_ATTEMPTS_MAX = 8
+CONFLICT_BACKOFF_SECONDS_MAX = 0.005
 SNAPSHOT_INTERVAL_EVENTS = 100
 A = TypeVar("A", bound=Aggregate)
 
@@ -77,7 +80,7 @@ class LedgerBase(Application[UUID]):
         integrity error; the command then runs again on fresh state, a bounded number of times.
         """
         with self._lock:
-            for _ in range(COMMAND_ATTEMPTS_MAX):
+            for attempt in range(COMMAND_ATTEMPTS_MAX):
                 aggregates, receipt = command()
                 tripped = tuple(
                     f"{event.breaker}:{event.party_id}"
@@ -89,6 +92,7 @@ class LedgerBase(Application[UUID]):
                     recordings = self.save(*aggregates)
                 except IntegrityError:
                     log.info("optimistic concurrency conflict; running the command again")
+                    time.sleep(random.uniform(0, CONFLICT_BACKOFF_SECONDS_MAX * (attempt + 1)))
                     continue
                 position = recordings[-1].notification.id if recordings else None
                 return replace(receipt, position=position or 0, tripped=tripped)

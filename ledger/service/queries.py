@@ -5,7 +5,9 @@ Reports across many loans and claims come from the projections, never from here.
 
 from __future__ import annotations
 
-from datetime import date
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
 
 from ledger.actors import Actor, Role, require_role
 from ledger.errors import Forbidden, InvalidRequest
@@ -15,6 +17,18 @@ from ledger.rules import Allocation, LoanTerms, allocate
 from ledger.service.base import LedgerBase
 from ledger.service.claims import loan_terms
 from ledger.service.loans import check_eligible
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    """One recorded fact of an aggregate, with who recorded it and when (rule book §10)."""
+
+    version: int
+    fact: str
+    business_date: date
+    recorded_at: datetime
+    actor: Actor
+    data: dict[str, Any]
 
 
 class QueryService(LedgerBase):
@@ -28,6 +42,15 @@ class QueryService(LedgerBase):
     def claim(self, actor: Actor, scheme_id: str, claim_id: str) -> Claim:
         self._scheme(scheme_id)
         return self._claim(actor, scheme_id, claim_id)
+
+    def loan_history(self, actor: Actor, scheme_id: str, bank_id: str, loan_ref: str) -> list[HistoryEntry]:
+        """Every fact of a loan in the order it was recorded, corrections included."""
+        loan = self.loan(actor, scheme_id, bank_id, loan_ref)
+        return [_entry(event) for event in self.events.get(loan.id)]
+
+    def claim_history(self, actor: Actor, scheme_id: str, claim_id: str) -> list[HistoryEntry]:
+        claim = self.claim(actor, scheme_id, claim_id)
+        return [_entry(event) for event in self.events.get(claim.id)]
 
     def what_if(self, actor: Actor, scheme_id: str, terms: LoanTerms, amount: Money, *,
                 approved_on: date, rule_version: int | None = None) -> tuple[int, Allocation]:
@@ -57,3 +80,12 @@ class QueryService(LedgerBase):
         loan = self.loan(actor, scheme_id, bank_id, loan_ref)
         return self.what_if(actor, scheme_id, loan_terms(loan), amount, approved_on=approved_on,
                             rule_version=loan.rule_version)
+
+
+_ENVELOPE = {"originator_id", "originator_version", "timestamp", "originator_topic", "actor", "business_date"}
+
+
+def _entry(event: Any) -> HistoryEntry:
+    data = {k: v for k, v in vars(event).items() if k not in _ENVELOPE}
+    return HistoryEntry(event.originator_version, type(event).__name__, event.business_date,
+                        event.timestamp, event.actor, data)

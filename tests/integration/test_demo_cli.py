@@ -1,0 +1,89 @@
+"""`riskpool demo`: deterministic for a seed, shown again when re-run, careful with real ledgers."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from features.world import fund_manager
+from ledger.service import Ledger
+from riskpool.cli import app
+from riskpool.demo import schemes_in
+
+runner = CliRunner()
+
+
+def _run(tmp: Path, *args: str):
+    url = f"sqlite:///{tmp / 'riskpool.db'}"
+    return runner.invoke(app, ["demo", *args], env={"RISKPOOL_DATABASE_URL": url, "COLUMNS": "200"})
+
+
+def _facts(db: Path) -> list[tuple[str, dict]]:
+    """The recorded facts without their recording times (which differ from run to run)."""
+    ledger = Ledger(env={"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": str(db)})
+    rows = ledger.recorder.select_notifications(start=1, limit=1_000_000)
+    facts = []
+    for row in rows:
+        state = json.loads(row.state)
+        state.pop("timestamp", None)
+        facts.append((row.topic, state))
+    ledger.close()
+    return facts
+
+
+def test_the_demo_builds_a_pilot_and_prints_what_a_fund_manager_sees_first(tmp_path: Path) -> None:
+    result = _run(tmp_path, "--seed", "2018")
+    assert result.exit_code == 0, result.output
+    for heading in ("Fund balances", "What each party owes", "Loss ratios", "Circuit breakers"):
+        assert heading in result.output
+    ledger = Ledger(env={"PERSISTENCE_MODULE": "eventsourcing.sqlite",
+                         "SQLITE_DBNAME": str(tmp_path / "riskpool.db")})
+    scheme = ledger.scheme("hebi-pilot-2018")
+    assert scheme.demo and len(scheme.government_parties()) == 3
+    assert sorted(p for p, m in scheme.members.items() if m["role"] == "bank") == [
+        "chaoge-bank", "qihe-bank", "taihang-bank", "yunmeng-bank"]
+    tripped = [key for key, state in scheme.breakers.items() if state["tripped"]]
+    assert tripped == ["bank_loss_rate:chaoge-bank"]
+    assert 200 <= sum(1 for _ in ledger.recorder.select_notifications(1, 100_000, topics=[
+        "ledger.domain.loan:Loan.Enrolled"]))
+    topics = {row.topic.rsplit(".", 1)[-1] for row in ledger.recorder.select_notifications(1, 100_000)}
+    for fact in ("Repaid", "Defaulted", "FirstApproved", "Approved", "Rejected", "SettlementPaid",
+                 "RecoveryRecorded", "RecoveryPartPaid", "WrittenOff", "PremiumRecorded",
+                 "GuaranteeFeeRecorded", "BreakerTripped", "ContributionRecorded"):
+        assert fact in topics, fact
+    ledger.close()
+
+
+def test_the_same_seed_records_the_same_pilot_to_the_fen(tmp_path: Path) -> None:
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    assert _run(tmp_path / "a", "--seed", "7").exit_code == 0
+    assert _run(tmp_path / "b", "--seed", "7").exit_code == 0
+    assert _facts(tmp_path / "a" / "riskpool.db") == _facts(tmp_path / "b" / "riskpool.db")
+
+
+def test_running_the_demo_again_shows_the_ledger_as_it_stands(tmp_path: Path) -> None:
+    assert _run(tmp_path, "--seed", "3").exit_code == 0
+    before = _facts(tmp_path / "riskpool.db")
+    again = _run(tmp_path, "--seed", "3")
+    assert again.exit_code == 0 and "already in this ledger" in again.output
+    assert _facts(tmp_path / "riskpool.db") == before
+
+
+def test_the_demo_refuses_a_ledger_with_real_schemes_unless_forced(tmp_path: Path) -> None:
+    db = tmp_path / "riskpool.db"
+    ledger = Ledger(env={"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": str(db)})
+    ledger.create_scheme(fund_manager(), "real-pool", "A real pool", created_on=date(2020, 1, 1))
+    ledger.close()
+    before = _facts(db)
+    refused = _run(tmp_path)
+    assert refused.exit_code == 2 and "real-pool" in refused.output
+    assert _facts(db) == before
+    forced = _run(tmp_path, "--force")
+    assert forced.exit_code == 0, forced.output
+    ledger = Ledger(env={"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": str(db)})
+    assert schemes_in(ledger) == {"real-pool": False, "hebi-pilot-2018": True}
+    ledger.close()

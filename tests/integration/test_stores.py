@@ -1,0 +1,124 @@
+"""The ledger on real stores (an SQLite file and PostgreSQL): what is saved comes back the same."""
+
+from __future__ import annotations
+
+import threading
+from datetime import date
+
+from eventsourcing.application import project_aggregate
+
+from features.world import SCHEME, TODAY, World, fund_manager, yuan
+from ledger.errors import LedgerError
+from ledger.ids import claim_uuid, loan_uuid, scheme_uuid
+from ledger.money import Money
+from ledger.service import Ledger
+
+W1_RULES = """
+covers:
+  guaranteed:
+    split: {guarantor: 4000, prov-reguarantee: 3000, bank: 2000, city-fund: 1000}
+"""
+MEMBERS = [("bank-a", "bank"), ("guar-a", "guarantor"), ("prov-reguarantee", "government"),
+           ("city-fund", "government")]
+
+
+def ledger_on(env: dict[str, str]) -> Ledger:
+    return Ledger(env=env, clock=lambda: TODAY)
+
+
+def w1_world(env: dict[str, str]) -> World:
+    world = World(ledger=ledger_on(env))
+    world.found_pool(MEMBERS, yuan("10,000,000.00"))
+    world.publish(W1_RULES)
+    world.enrol_and_disburse("bank-a", "L1", yuan("2,000,000.00"), "guaranteed", "guar-a")
+    world.default("L1", yuan("1,234,567.89"))
+    world.file_and_approve("L1", yuan("1,234,567.89"))
+    return world
+
+
+def test_a_ledger_reopened_from_its_store_holds_the_same_aggregates(store_env: dict[str, str]) -> None:
+    world = w1_world(store_env)
+    ids = [scheme_uuid(SCHEME), loan_uuid(SCHEME, "bank-a", "L1"), claim_uuid(SCHEME, world.claims["L1"])]
+    before = [world.ledger.repository.get(i) for i in ids]
+    log = world.stored()
+    world.ledger.close()
+
+    reopened = ledger_on(store_env)
+    assert [reopened.repository.get(i) for i in ids] == before
+    assert [(n.id, n.topic, n.state) for n in reopened.recorder.select_notifications(1, 10_000)] == [
+        (row[0], row[3], row[4]) for row in log
+    ]
+    claim = reopened.claim(fund_manager(), SCHEME, world.claims["L1"])
+    assert claim.allocations == {"guar-a": 49382715, "prov-reguarantee": 37037037, "bank-a": 24691358,
+                                 "city-fund": 12345679}
+    reopened.close()
+
+
+def test_a_refusal_leaves_the_store_byte_for_byte_as_it_was(store_env: dict[str, str]) -> None:
+    world = w1_world(store_env)
+    world.attempt(lambda: world.approve("L1", yuan("1.00")))
+    assert world.error is not None and world.error.code == "invalid_transition"
+    assert world.stored() == world.before
+    world.ledger.close()
+
+
+def test_a_busy_scheme_is_reloaded_from_a_snapshot_not_from_its_first_event(store_env: dict[str, str]) -> None:
+    world = World(ledger=ledger_on(store_env))
+    world.found_pool(MEMBERS, yuan("10,000,000.00"))
+    world.publish(W1_RULES)
+    for i in range(60):  # each loan adds two scheme events: enrolment and disbursement
+        world.enrol_and_disburse("bank-a", f"L{i}", yuan("100,000.00"), "guaranteed", "guar-a")
+    scheme_id = scheme_uuid(SCHEME)
+    live = world.ledger.repository.get(scheme_id)
+    assert live.version > 100
+    snapshots = list(world.ledger.snapshots.get(scheme_id, desc=True, limit=1))
+    assert snapshots and snapshots[0].originator_version == 100
+    world.ledger.close()
+
+    reopened = ledger_on(store_env)
+    assert reopened.repository.get(scheme_id) == live
+    assert project_aggregate(None, reopened.events.get(scheme_id)) == live
+    reopened.close()
+
+
+def test_two_ledgers_on_one_store_never_break_the_leverage_limit_together(store_env: dict[str, str]) -> None:
+    """Each process-level ledger caches aggregates; the store's optimistic concurrency decides."""
+    world = World(ledger=ledger_on(store_env))
+    world.found_pool([("bank-a", "bank"), ("city-fund", "government")], yuan("1,000,000.00"))
+    world.publish("covers:\n  direct:\n    split: {city-fund: 4000, bank: remainder}\n")
+    ledgers = [world.ledger, ledger_on(store_env)]
+    accepted: list[int] = []
+    refused: list[str] = []
+
+    def enrol(ledger: Ledger, start: int) -> None:
+        for i in range(start, start + 15):
+            enrolment = world.enrolment(f"C{i}", Money.yuan("700000"), "direct", None)
+            try:
+                ledger.enrol_loan(world.actor("bank-a"), SCHEME, "bank-a", enrolment)
+                accepted.append(i)
+            except LedgerError as error:
+                refused.append(error.code)
+
+    threads = [threading.Thread(target=enrol, args=(ledger, n * 100)) for n, ledger in enumerate(ledgers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    # 10 x 1,000,000.00 = 10,000,000.00 of room: exactly 14 loans of 700,000.00 fit.
+    assert len(accepted) == 14
+    assert set(refused) == {"leverage_exceeded"}
+    fresh = ledger_on(store_env)
+    assert fresh.scheme(SCHEME).exposure_fen == 14 * 70_000_000
+    for ledger in [*ledgers, fresh]:
+        ledger.close()
+
+
+def test_the_default_sqlite_file_is_riskpool_db_in_the_working_directory(tmp_path, monkeypatch) -> None:
+    from riskpool.bootstrap import build_ledger
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("RISKPOOL_DATABASE_URL", raising=False)
+    ledger = build_ledger(clock=lambda: TODAY)
+    ledger.create_scheme(fund_manager(), "p", "A pool", created_on=date(2020, 1, 1))
+    ledger.close()
+    assert (tmp_path / "riskpool.db").exists()
