@@ -9,7 +9,7 @@ import pytest
 from pytest_bdd import given, parsers, then, when
 
 from features.world import SCHEME, World, fund_manager, yuan
-from ledger.money import format_fen
+from ledger.money import Money, format_fen
 from ledger.service import Enrolment
 
 AMOUNT = r"(?P<amount>[0-9][0-9,]*(?:\.[0-9]{1,2})?)"
@@ -54,9 +54,12 @@ def it_is(world: World, day: str) -> None:
 
 
 @given(parsers.re(LOAN))
-def enrolled_and_disbursed(world: World, bank: str, cover: str, loan: str, amount: str,
-                           party: str | None, tags: str | None) -> None:
-    world.enrol_and_disburse(bank, loan, yuan(amount), cover, party, (tags,) if tags not in (None, "none") else ())
+def enrolled_and_disbursed(
+    world: World, bank: str, cover: str, loan: str, amount: str, party: str | None, tags: str | None
+) -> None:
+    world.enrol_and_disburse(
+        bank, loan, yuan(amount), cover, party, (tags,) if tags not in (None, "none") else ()
+    )
 
 
 @given(parsers.re(r'loan "(?P<loan>[^"]+)" defaulted with ' + AMOUNT + " outstanding"))
@@ -116,7 +119,9 @@ def claim_allocates(world: World, loan: str, datatable: list[list[str]]) -> None
 
 @given(parsers.parse('"{party}" has contributed {amount}'))
 def contributed(world: World, party: str, amount: str) -> None:
-    world.ledger.record_contribution(fund_manager(), SCHEME, party, yuan(amount), contributed_on=world.next_day())
+    world.ledger.record_contribution(
+        fund_manager(), SCHEME, party, yuan(amount), contributed_on=world.next_day()
+    )
 
 
 @then(parsers.parse('the fund balance of "{party}" is {amount}'))
@@ -124,12 +129,15 @@ def fund_balance(world: World, party: str, amount: str) -> None:
     assert format_fen(world.scheme().fund_balance(party)) == str(yuan(amount))
 
 
-@when(parsers.re(
-    r'"(?P<bank>[^"]+)" enrols (?:a|an) (?P<cover>direct|insured|guaranteed) loan "(?P<loan>[^"]+)" '
-    r'of (?P<amount>[0-9,.]+)(?: (?:insured|guaranteed) by "(?P<party>[^"]+)")?(?: with (?P<change>.+))?'
-))
-def enrols(world: World, bank: str, cover: str, loan: str, amount: str, party: str | None,
-           change: str | None) -> None:
+@when(
+    parsers.re(
+        r'"(?P<bank>[^"]+)" enrols (?:a|an) (?P<cover>direct|insured|guaranteed) loan "(?P<loan>[^"]+)" '
+        r'of (?P<amount>[0-9,.]+)(?: (?:insured|guaranteed) by "(?P<party>[^"]+)")?(?: with (?P<change>.+))?'
+    )
+)
+def enrols(
+    world: World, bank: str, cover: str, loan: str, amount: str, party: str | None, change: str | None
+) -> None:
     enrolment = _changed(world.enrolment(loan, yuan(amount), cover, party), change)
     world.attempt(lambda: world.ledger.enrol_loan(world.actor(bank), SCHEME, bank, enrolment))
 
@@ -152,5 +160,16 @@ def _changed(enrolment: Enrolment, change: str | None) -> Enrolment:
 
 @when(parsers.parse('"{party}" pays {amount} of its share of the claim on loan "{loan}"'))
 def pays_share(world: World, party: str, amount: str, loan: str) -> None:
-    world.attempt(lambda: world.ledger.pay_settlement(
-        world.actor(party), SCHEME, world.claims[loan], party, yuan(amount), paid_on=world.next_day()))
+    world.attempt(
+        lambda: world.ledger.pay_settlement(
+            world.actor(party), SCHEME, world.claims[loan], party, yuan(amount), paid_on=world.next_day()
+        )
+    )
+
+
+@given(parsers.parse('"{party}" paid its share of the claim on loan "{loan}"'))
+def paid_share(world: World, party: str, loan: str) -> None:
+    owed = world.claim(loan).owed_to_bank(party)
+    world.ledger.pay_settlement(
+        world.actor(party), SCHEME, world.claims[loan], party, Money(owed), paid_on=world.next_day()
+    )

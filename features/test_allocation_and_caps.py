@@ -14,8 +14,9 @@ scenarios("allocation_and_caps.feature")
 
 @given(parsers.parse('"{insurer}" records a premium of {amount} on loan "{loan}"'))
 def records_premium(world: World, insurer: str, amount: str, loan: str) -> None:
-    world.ledger.record_premium(world.actor(insurer), SCHEME, world.bank_of(loan), loan, yuan(amount),
-                                paid_on=world.next_day())
+    world.ledger.record_premium(
+        world.actor(insurer), SCHEME, world.bank_of(loan), loan, yuan(amount), paid_on=world.next_day()
+    )
 
 
 @then(parsers.parse('the insurer breaker of "{insurer}" is clear'))
@@ -23,7 +24,9 @@ def insurer_breaker_clear(world: World, insurer: str) -> None:
     assert not world.scheme().breaker_is_open("insurer_loss_ratio", insurer)
 
 
-@then(parsers.parse('the insurer breaker of "{insurer}" tripped at the approval of the claim on loan "{loan}"'))
+@then(
+    parsers.parse('the insurer breaker of "{insurer}" tripped at the approval of the claim on loan "{loan}"')
+)
 def insurer_breaker_tripped(world: World, insurer: str, loan: str) -> None:
     state = world.scheme().breakers[f"insurer_loss_ratio:{insurer}"]
     assert state["tripped"]

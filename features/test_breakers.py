@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pytest_bdd import given, parsers, scenarios, then, when
+from pytest_bdd import parsers, scenarios, then, when
 
 from features.world import SCHEME, World, fund_manager, yuan
 from ledger.money import format_fen, ratio_percent
@@ -63,11 +63,17 @@ def loss_rate_tripped(world: World, bank: str, percent: str) -> None:
 
 @when(parsers.parse('a fund manager resets the loss-rate breaker of "{bank}" without a reason'))
 def reset_without_reason(world: World, bank: str) -> None:
-    world.attempt(lambda: world.ledger.reset_breaker(fund_manager(), SCHEME, f"bank_loss_rate:{bank}", "  ",
-                                                     reset_on=world.next_day()))
+    world.attempt(
+        lambda: world.ledger.reset_breaker(
+            fund_manager(), SCHEME, f"bank_loss_rate:{bank}", "  ", reset_on=world.next_day()
+        )
+    )
 
 
 @when(parsers.parse('a fund manager resets the loss-rate breaker of "{bank}" because "{reason}"'))
 def reset_with_reason(world: World, bank: str, reason: str) -> None:
-    world.attempt(lambda: world.ledger.reset_breaker(fund_manager(), SCHEME, f"bank_loss_rate:{bank}", reason,
-                                                     reset_on=world.next_day()))
+    world.attempt(
+        lambda: world.ledger.reset_breaker(
+            fund_manager(), SCHEME, f"bank_loss_rate:{bank}", reason, reset_on=world.next_day()
+        )
+    )

@@ -30,16 +30,25 @@ def no_allocation(world: World, loan: str) -> None:
 
 @when(parsers.parse('"{bank}" approves the claim on loan "{loan}" for {amount}'))
 def bank_approves(world: World, bank: str, loan: str, amount: str) -> None:
-    world.attempt(lambda: world.ledger.approve_claim(world.actor(bank), SCHEME, world.claims[loan], yuan(amount),
-                                                     approved_on=world.next_day()))
+    world.attempt(
+        lambda: world.ledger.approve_claim(
+            world.actor(bank), SCHEME, world.claims[loan], yuan(amount), approved_on=world.next_day()
+        )
+    )
 
 
 def _reject(world: World, checker: str, loan: str, reason: str):
-    return world.ledger.reject_claim(world.actor(checker), SCHEME, world.claims[loan], reason,
-                                     rejected_on=world.next_day())
+    return world.ledger.reject_claim(
+        world.actor(checker), SCHEME, world.claims[loan], reason, rejected_on=world.next_day()
+    )
 
 
-@when(parsers.re(r'checker "(?P<checker>[^"]+)" rejects the claim on loan "(?P<loan>[^"]+)" because "(?P<reason>[^"]*)"'))
+REJECTS = (
+    r'checker "(?P<checker>[^"]+)" rejects the claim on loan "(?P<loan>[^"]+)" because "(?P<reason>[^"]*)"'
+)
+
+
+@when(parsers.re(REJECTS))
 def rejects(world: World, checker: str, loan: str, reason: str) -> None:
     world.attempt(lambda: _reject(world, checker, loan, reason))
 
@@ -57,8 +66,11 @@ def numbered(world: World, loan: str, number: int) -> None:
 
 @when(parsers.parse('checker "{checker}" approves the claim "{claim_id}" for {amount}'))
 def approves_claim_id(world: World, checker: str, claim_id: str, amount: str) -> None:
-    world.attempt(lambda: world.ledger.approve_claim(world.actor(checker), SCHEME, claim_id, yuan(amount),
-                                                     approved_on=world.next_day()))
+    world.attempt(
+        lambda: world.ledger.approve_claim(
+            world.actor(checker), SCHEME, claim_id, yuan(amount), approved_on=world.next_day()
+        )
+    )
 
 
 @when(parsers.parse('"{bank}" reads the claim on loan "{loan}"'))
@@ -70,5 +82,6 @@ def reads_claim(world: World, bank: str, loan: str) -> None:
 def files_after(world: World, bank: str, loan: str, days: int) -> None:
     defaulted_on = world.ledger.loan(world.actor(bank), SCHEME, bank, loan).defaulted_on
     on = defaulted_on + timedelta(days=days)
-    world.attempt(lambda: world.ledger.file_claim(world.actor(bank), SCHEME, bank, loan, yuan("1.00"),
-                                                  filed_on=on))
+    world.attempt(
+        lambda: world.ledger.file_claim(world.actor(bank), SCHEME, bank, loan, yuan("1.00"), filed_on=on)
+    )

@@ -11,8 +11,15 @@ scenarios("corrections.feature")
 
 
 def _repay(world: World, bank: str, loan: str, amount: str) -> str:
-    receipt = world.ledger.repay(world.actor(bank), SCHEME, bank, loan, principal=yuan(amount),
-                                 interest=Money(0), repaid_on=world.next_day())
+    receipt = world.ledger.repay(
+        world.actor(bank),
+        SCHEME,
+        bank,
+        loan,
+        principal=yuan(amount),
+        interest=Money(0),
+        repaid_on=world.next_day(),
+    )
     return receipt.fact_id
 
 
@@ -27,8 +34,9 @@ def reverses_that(world: World, who: str, reason: str) -> None:
 
 
 def _reverse(world: World, who: str, fact_id: str, reason: str) -> None:
-    world.attempt(lambda: world.ledger.reverse(world.actor(who), SCHEME, fact_id, reason,
-                                               reversed_on=world.next_day()))
+    world.attempt(
+        lambda: world.ledger.reverse(world.actor(who), SCHEME, fact_id, reason, reversed_on=world.next_day())
+    )
 
 
 @when(parsers.parse('"{bank}" records a repayment of {amount} of principal on loan "{loan}"'))
@@ -52,8 +60,7 @@ def history(world: World, loan: str, datatable: list[list[str]]) -> None:
     _, *rows = datatable
     entries = world.ledger.loan_history(fund_manager(), SCHEME, world.bank_of(loan), loan)
     actual = [
-        (e.fact, e.actor.principal_id,
-         format_fen(e.data["principal_fen"]) if e.fact == "Repaid" else "")
+        (e.fact, e.actor.principal_id, format_fen(e.data["principal_fen"]) if e.fact == "Repaid" else "")
         for e in entries
     ]
     assert actual == [(fact, who, str(yuan(amount)) if amount else "") for fact, who, amount in rows]
@@ -73,22 +80,22 @@ def fm_reverses_fact(world: World, fact: str, reason: str) -> None:
 
 @given(parsers.parse('"{bank}" recovered {gross} gross with {costs} costs on the claim on loan "{loan}"'))
 def recovered(world: World, bank: str, gross: str, costs: str, loan: str) -> None:
-    world.ledger.record_recovery(world.actor(bank), SCHEME, world.claims[loan], gross=yuan(gross),
-                                 costs=yuan(costs), recovered_on=world.next_day())
+    world.ledger.record_recovery(
+        world.actor(bank),
+        SCHEME,
+        world.claims[loan],
+        gross=yuan(gross),
+        costs=yuan(costs),
+        recovered_on=world.next_day(),
+    )
 
 
 @given(parsers.parse('"{bank}" paid "{party}" its recovery part on the claim on loan "{loan}"'))
 def paid_recovery_part(world: World, bank: str, party: str, loan: str) -> None:
     owed = world.claim(loan).owed_by_bank(party)
-    world.ledger.pay_recovery_part(world.actor(bank), SCHEME, world.claims[loan], party, Money(owed),
-                                   paid_on=world.next_day())
-
-
-@given(parsers.parse('"{party}" paid its share of the claim on loan "{loan}"'))
-def paid_share(world: World, party: str, loan: str) -> None:
-    owed = world.claim(loan).owed_to_bank(party)
-    world.ledger.pay_settlement(world.actor(party), SCHEME, world.claims[loan], party, Money(owed),
-                                paid_on=world.next_day())
+    world.ledger.pay_recovery_part(
+        world.actor(bank), SCHEME, world.claims[loan], party, Money(owed), paid_on=world.next_day()
+    )
 
 
 @when(parsers.parse('"{who}" reverses the {kind} on the claim on loan "{loan}" because "{reason}"'))
@@ -100,8 +107,9 @@ def reverses_claim_fact(world: World, kind: str, loan: str, reason: str, who: st
 
 @given(parsers.parse('"{insurer}" recorded a premium of {amount} on loan "{loan}"'))
 def recorded_premium(world: World, insurer: str, amount: str, loan: str) -> None:
-    world.ledger.record_premium(world.actor(insurer), SCHEME, world.bank_of(loan), loan, yuan(amount),
-                                paid_on=world.next_day())
+    world.ledger.record_premium(
+        world.actor(insurer), SCHEME, world.bank_of(loan), loan, yuan(amount), paid_on=world.next_day()
+    )
 
 
 @then(parsers.parse('the premiums of "{insurer}" this year are {amount}'))

@@ -27,15 +27,25 @@ def exposure(world: World, amount: str) -> None:
 
 @given(parsers.parse('"{bank}" repaid {amount} of loan "{loan}"'))
 def repaid(world: World, bank: str, amount: str, loan: str) -> None:
-    world.ledger.repay(world.actor(bank), SCHEME, bank, loan, principal=yuan(amount), interest=Money(0),
-                       repaid_on=world.next_day())
+    world.ledger.repay(
+        world.actor(bank),
+        SCHEME,
+        bank,
+        loan,
+        principal=yuan(amount),
+        interest=Money(0),
+        repaid_on=world.next_day(),
+    )
 
 
 @given(parsers.parse('"{bank}" enrolled a direct loan "{loan}" of {amount} and withdrew it'))
 def enrolled_and_withdrew(world: World, bank: str, loan: str, amount: str) -> None:
-    world.ledger.enrol_loan(world.actor(bank), SCHEME, bank, world.enrolment(loan, yuan(amount), "direct", None))
-    world.ledger.withdraw(world.actor(bank), SCHEME, bank, loan, reason="borrower declined",
-                          withdrawn_on=world.next_day())
+    world.ledger.enrol_loan(
+        world.actor(bank), SCHEME, bank, world.enrolment(loan, yuan(amount), "direct", None)
+    )
+    world.ledger.withdraw(
+        world.actor(bank), SCHEME, bank, loan, reason="borrower declined", withdrawn_on=world.next_day()
+    )
 
 
 @when(parsers.parse('"{principal}" enrols for "{bank}" a direct loan "{loan}" of {amount}'))

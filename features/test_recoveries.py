@@ -16,14 +16,21 @@ def everyone_paid(world: World, loan: str) -> None:
     for party in claim.party_order():
         owed = claim.owed_to_bank(party)
         if owed:
-            world.ledger.pay_settlement(world.actor(party), SCHEME, claim.claim_id, party, Money(owed),
-                                        paid_on=world.next_day())
+            world.ledger.pay_settlement(
+                world.actor(party), SCHEME, claim.claim_id, party, Money(owed), paid_on=world.next_day()
+            )
     assert world.claim(loan).status == "settled"
 
 
 def _recover(world: World, bank: str, loan: str, gross: str, costs: str):
-    return world.ledger.record_recovery(world.actor(bank), SCHEME, world.claims[loan], gross=yuan(gross),
-                                        costs=yuan(costs), recovered_on=world.next_day())
+    return world.ledger.record_recovery(
+        world.actor(bank),
+        SCHEME,
+        world.claims[loan],
+        gross=yuan(gross),
+        costs=yuan(costs),
+        recovered_on=world.next_day(),
+    )
 
 
 @given(parsers.parse('"{bank}" recovered {gross} gross with {costs} costs on the claim on loan "{loan}"'))
@@ -38,8 +45,11 @@ def recovers(world: World, bank: str, gross: str, costs: str, loan: str) -> None
 
 @when(parsers.parse('"{bank}" pays "{party}" {amount} of the recoveries on the claim on loan "{loan}"'))
 def pays_recovery_part(world: World, bank: str, party: str, amount: str, loan: str) -> None:
-    world.attempt(lambda: world.ledger.pay_recovery_part(
-        world.actor(bank), SCHEME, world.claims[loan], party, yuan(amount), paid_on=world.next_day()))
+    world.attempt(
+        lambda: world.ledger.pay_recovery_part(
+            world.actor(bank), SCHEME, world.claims[loan], party, yuan(amount), paid_on=world.next_day()
+        )
+    )
 
 
 @then("the recovery is shared:")

@@ -13,8 +13,9 @@ scenarios("rule_versions.feature")
 
 @when("a fund manager publishes the rules:")
 def publishes(world: World, docstring: str) -> None:
-    world.attempt(lambda: world.ledger.publish_rules(fund_manager(), SCHEME, docstring,
-                                                     published_on=date(2018, 6, 1)))
+    world.attempt(
+        lambda: world.ledger.publish_rules(fund_manager(), SCHEME, docstring, published_on=date(2018, 6, 1))
+    )
 
 
 @then(parsers.parse("the scheme has {count:d} rule version"))

@@ -25,12 +25,16 @@ def creates(world: World, who: str, scheme: str) -> None:
 @when(parsers.parse('a fund manager registers "{party}" as a {role} again'))
 @when(parsers.parse('a fund manager registers "{party}" as a {role}'))
 def registers(world: World, party: str, role: str) -> None:
-    world.attempt(lambda: world.ledger.register_party(fund_manager(), party, role, "A party", registered_on=ON))
+    world.attempt(
+        lambda: world.ledger.register_party(fund_manager(), party, role, "A party", registered_on=ON)
+    )
 
 
 @when(parsers.parse('"{who}" registers "{party}" as a {role}'))
 def someone_registers(world: World, who: str, party: str, role: str) -> None:
-    world.attempt(lambda: world.ledger.register_party(world.actor(who), party, role, "A party", registered_on=ON))
+    world.attempt(
+        lambda: world.ledger.register_party(world.actor(who), party, role, "A party", registered_on=ON)
+    )
 
 
 @when(parsers.parse('a fund manager admits "{party}" to the pool'))
@@ -40,14 +44,20 @@ def admits(world: World, party: str) -> None:
 
 @when(parsers.parse('"{who}" contributes {amount} to "{fund}"'))
 def contributes(world: World, who: str, amount: str, fund: str) -> None:
-    world.attempt(lambda: world.ledger.record_contribution(world.actor(who), SCHEME, fund, yuan(amount),
-                                                           contributed_on=ON))
+    world.attempt(
+        lambda: world.ledger.record_contribution(
+            world.actor(who), SCHEME, fund, yuan(amount), contributed_on=ON
+        )
+    )
 
 
 @when(parsers.parse('a fund manager records a contribution of {amount} by "{party}"'))
 def fm_contribution(world: World, amount: str, party: str) -> None:
-    world.attempt(lambda: world.ledger.record_contribution(fund_manager(), SCHEME, party, yuan(amount),
-                                                           contributed_on=ON))
+    world.attempt(
+        lambda: world.ledger.record_contribution(
+            fund_manager(), SCHEME, party, yuan(amount), contributed_on=ON
+        )
+    )
 
 
 @when("a fund manager sets the targets:")

@@ -84,24 +84,40 @@ class World:
             self.ledger.register_party(fm, party_id, role, party_id.upper(), registered_on=date(2018, 1, 1))
             self.ledger.admit_member(fm, SCHEME, party_id, admitted_on=date(2018, 1, 1))
             if role == "government" and contribution is not None:
-                self.ledger.record_contribution(fm, SCHEME, party_id, contribution,
-                                                contributed_on=date(2018, 1, 1))
+                self.ledger.record_contribution(
+                    fm, SCHEME, party_id, contribution, contributed_on=date(2018, 1, 1)
+                )
 
     def publish(self, text: str) -> None:
         document = DEFAULT_RULES | yaml.safe_load(text)
         self.ledger.publish_rules(fund_manager(), SCHEME, document, published_on=date(2018, 1, 1))
 
-    def enrolment(self, loan: str, principal: Money, cover: str, party: str | None,
-                  tags: tuple[str, ...] = ()) -> Enrolment:
+    def enrolment(
+        self, loan: str, principal: Money, cover: str, party: str | None, tags: tuple[str, ...] = ()
+    ) -> Enrolment:
         return Enrolment(
-            loan_ref=loan, borrower_name=f"Fictional firm {loan}",
+            loan_ref=loan,
+            borrower_name=f"Fictional firm {loan}",
             borrower_uscc=make_uscc("91410600MA" + f"{zlib.crc32(loan.encode()) % 10**7:07d}"),
-            product="tech_loan", principal=principal, rate_bp=450, term_months=24,
-            enrolled_on=self.next_day(), cover=cover, cover_party_id=party, tags=tags,
+            product="tech_loan",
+            principal=principal,
+            rate_bp=450,
+            term_months=24,
+            enrolled_on=self.next_day(),
+            cover=cover,
+            cover_party_id=party,
+            tags=tags,
         )
 
-    def enrol_and_disburse(self, bank: str, loan: str, principal: Money, cover: str,
-                           party: str | None, tags: tuple[str, ...] = ()) -> None:
+    def enrol_and_disburse(
+        self,
+        bank: str,
+        loan: str,
+        principal: Money,
+        cover: str,
+        party: str | None,
+        tags: tuple[str, ...] = (),
+    ) -> None:
         actor = self.actor(bank)
         self.ledger.enrol_loan(actor, SCHEME, bank, self.enrolment(loan, principal, cover, party, tags))
         self.ledger.disburse(actor, SCHEME, bank, loan, principal, disbursed_on=self.next_day())
@@ -121,19 +137,29 @@ class World:
         bank = self.bank_of(loan)
         actor, repaid = self.actor(bank), self.principals[loan] - outstanding.fen
         if repaid:
-            self.ledger.repay(actor, SCHEME, bank, loan, principal=Money(repaid), interest=Money(0),
-                              repaid_on=self.next_day())
+            self.ledger.repay(
+                actor,
+                SCHEME,
+                bank,
+                loan,
+                principal=Money(repaid),
+                interest=Money(0),
+                repaid_on=self.next_day(),
+            )
         self.ledger.declare_default(actor, SCHEME, bank, loan, overdue_days=90, defaulted_on=self.next_day())
 
     def file(self, loan: str, amount: Money) -> Receipt:
         bank = self.bank_of(loan)
-        receipt = self.ledger.file_claim(self.actor(bank), SCHEME, bank, loan, amount, filed_on=self.next_day())
+        receipt = self.ledger.file_claim(
+            self.actor(bank), SCHEME, bank, loan, amount, filed_on=self.next_day()
+        )
         self.claims[loan] = receipt.claim_id
         return receipt
 
     def approve(self, loan: str, amount: Money, checker: str = "fm-alice") -> Receipt:
-        return self.ledger.approve_claim(fund_manager(checker), SCHEME, self.claims[loan], amount,
-                                         approved_on=self.next_day())
+        return self.ledger.approve_claim(
+            fund_manager(checker), SCHEME, self.claims[loan], amount, approved_on=self.next_day()
+        )
 
     def file_and_approve(self, loan: str, amount: Money) -> Receipt:
         """A claim filed and finally approved, by a second checker when the amount needs one."""

@@ -40,8 +40,7 @@ class Actor:
         object.__setattr__(self, "role", Role(self.role))
         if (self.role in PARTY_ROLES) != (self.party_id is not None):
             raise InvalidRequest(
-                f"a {self.role} principal {'needs' if self.role in PARTY_ROLES else 'has no'} "
-                "party",
+                f"a {self.role} principal {'needs' if self.role in PARTY_ROLES else 'has no'} party",
                 principal_id=self.principal_id,
             )
 

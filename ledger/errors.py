@@ -11,7 +11,7 @@ from typing import Any, ClassVar
 
 
 class LedgerError(Exception):
-    """""A refused command. `code` is the rule book's machine-readable error code."""""
+    """""A refused command. `code` is the rule book's machine-readable error code.""" ""
 
     code: ClassVar[str] = "ledger_error"
 
@@ -229,7 +229,7 @@ class Forbidden(LedgerError):
 
 
 class RulesInvalid(LedgerError):
-    """""A rule version that fails §3's checks; `problems` lists every one of them."""""
+    """""A rule version that fails §3's checks; `problems` lists every one of them.""" ""
 
     code = "rules_invalid"
 

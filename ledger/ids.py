@@ -21,6 +21,7 @@ _REFERENCE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 def is_reference(value: object) -> bool:
     return isinstance(value, str) and _REFERENCE.fullmatch(value) is not None
 
+
 LOAN_FACT_KINDS = ("repayment", "premium", "fee")
 CLAIM_FACT_KINDS = ("payment", "recovery", "recovery-payment")
 

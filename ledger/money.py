@@ -65,7 +65,7 @@ def parse_fen(text: object, *, field: str = "amount", allow_zero: bool = False) 
     """Parse a yuan string into fen, refusing everything §1 refuses with `invalid_amount`."""
     if not isinstance(text, str):
         raise InvalidAmount(
-            f"{field} must be a yuan string such as \"1234.56\", not {type(text).__name__} {text!r}",
+            f'{field} must be a yuan string such as "1234.56", not {type(text).__name__} {text!r}',
             field=field,
             value=repr(text),
         )

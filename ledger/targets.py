@@ -43,7 +43,9 @@ def check_targets(targets: object) -> list[dict[str, Any]]:
         try:
             checked.append(Target.model_validate(raw).model_dump(mode="json", exclude_none=True))
         except ValidationError as error:
-            problems += [f"targets.{index}.{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in error.errors()]
+            problems += [
+                f"targets.{index}.{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in error.errors()
+            ]
     ids = [raw.get("target_id") for raw in targets if isinstance(raw, dict)]
     if len(set(ids)) != len(ids):
         problems.append("targets: a target_id appears twice")

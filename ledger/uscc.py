@@ -21,9 +21,7 @@ def validate_uscc(code: object) -> str:
         raise InvalidUscc(f"USCC {code!r} must be 18 characters", value=repr(code))
     bad = sorted({ch for ch in code if ch not in _VALUE})
     if bad:
-        raise InvalidUscc(
-            f"USCC {code!r} has characters outside {ALPHABET}: {''.join(bad)}", value=code
-        )
+        raise InvalidUscc(f"USCC {code!r} has characters outside {ALPHABET}: {''.join(bad)}", value=code)
     expected = check_character(code[:17])
     if code[17] != expected:
         raise InvalidUscc(

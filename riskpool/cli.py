@@ -17,16 +17,22 @@ from riskpool.demo.cast import END, START
 from riskpool.report import PoolReport
 from riskpool.settings import Settings
 
-app = typer.Typer(help="riskpool-ledger: an event-sourced ledger for loan risk-sharing pools.",
-                  no_args_is_help=True, add_completion=False)
+app = typer.Typer(
+    help="riskpool-ledger: an event-sourced ledger for loan risk-sharing pools.",
+    no_args_is_help=True,
+    add_completion=False,
+)
 rules_app = typer.Typer(help="Rule version documents.", no_args_is_help=True)
 app.add_typer(rules_app, name="rules")
 console = Console()
 
 DatabaseUrl = Annotated[
     str | None,
-    typer.Option("--database-url", envvar="RISKPOOL_DATABASE_URL",
-                 help="sqlite:///path.db (default sqlite:///riskpool.db), postgresql://… or memory://"),
+    typer.Option(
+        "--database-url",
+        envvar="RISKPOOL_DATABASE_URL",
+        help="sqlite:///path.db (default sqlite:///riskpool.db), postgresql://… or memory://",
+    ),
 ]
 
 
@@ -43,8 +49,13 @@ def demo(
     """Build a realistic 2018–2020 pilot scheme (Hebi notice) and print what a fund manager sees first."""
     settings = _settings(database_url)
     ledger = build_ledger(settings)
-    columns = (TextColumn("[progress.description]{task.description}"), BarColumn(),
-               MofNCompleteColumn(), TextColumn("days"), TimeElapsedColumn())
+    columns = (
+        TextColumn("[progress.description]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("days"),
+        TimeElapsedColumn(),
+    )
     try:
         with Progress(*columns, console=console, transient=True) as progress:
             task = progress.add_task("Recording the pilot, 2018-2020", total=(END - START).days)
@@ -59,9 +70,11 @@ def demo(
     else:
         claims = pilot.claims
         refused = ", ".join(f"{n} {code}" for code, n in sorted(pilot.refused.items())) or "none"
-        console.print(f"Recorded {len(pilot.loans)} planned loans ({refused} enrolments refused), "
-                      f"{len(claims)} claims, {ledger.recorder.max_notification_id()} events "
-                      f"in {settings.database_url}")
+        console.print(
+            f"Recorded {len(pilot.loans)} planned loans ({refused} enrolments refused), "
+            f"{len(claims)} claims, {ledger.recorder.max_notification_id()} events "
+            f"in {settings.database_url}"
+        )
     PoolReport.build(ledger, scheme_id, claims).render(console)
 
 
@@ -84,7 +97,9 @@ def rules_check(path: Path) -> None:
     except LedgerError as error:
         console.print(f"[red]{error.code}[/red]: {error.message}")
         raise typer.Exit(code=1) from None
-    console.print(f"[green]valid[/green]: effective from {rules.effective_from}, covers {', '.join(rules.covers)}")
+    console.print(
+        f"[green]valid[/green]: effective from {rules.effective_from}, covers {', '.join(rules.covers)}"
+    )
 
 
 def _claims_of(ledger, scheme_id: str) -> list[str]:

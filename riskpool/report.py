@@ -41,8 +41,15 @@ class PoolReport:
         scheme = app.scheme(scheme_id)
         report = cls(scheme_id, scheme.name)
         for party in scheme.government_parties():
-            report.funds.append((party, scheme.contributed.get(party, 0), scheme.fund_paid.get(party, 0),
-                                 scheme.fund_recovered.get(party, 0), scheme.fund_balance(party)))
+            report.funds.append(
+                (
+                    party,
+                    scheme.contributed.get(party, 0),
+                    scheme.fund_paid.get(party, 0),
+                    scheme.fund_recovered.get(party, 0),
+                    scheme.fund_balance(party),
+                )
+            )
         report.disbursed_fen = sum(scheme.bank_disbursed.values())
         report.exposure_fen = scheme.exposure_fen
         latest = scheme.rules(len(scheme.rule_documents))
@@ -50,7 +57,9 @@ class PoolReport:
         for key, state in sorted(scheme.breakers.items()):
             figure = ratio_percent(state["figure_fen"], state["base_fen"]) or "-"
             status = "TRIPPED" if state["tripped"] else "clear (reset)"
-            report.breakers.append((key, status, f"{figure}% vs {state['threshold_bp']} bp on {state['tripped_on']}"))
+            report.breakers.append(
+                (key, status, f"{figure}% vs {state['threshold_bp']} bp on {state['tripped_on']}")
+            )
         owed: dict[tuple[str, str], int] = defaultdict(int)
         statuses: dict[str, int] = defaultdict(int)
         for claim_id in claim_ids:
@@ -73,21 +82,41 @@ class PoolReport:
             f"Exposure {format_fen(self.exposure_fen)} of a leverage limit {format_fen(self.limit_fen)}; "
             f"claims: {', '.join(f'{n} {s}' for s, n in sorted(self.claims_by_status.items()))}"
         )
-        funds = Table("fund", "contributed", "paid out", "recoveries in", "balance", "drawdown",
-                      title="Fund balances (yuan)")
+        funds = Table(
+            "fund",
+            "contributed",
+            "paid out",
+            "recoveries in",
+            "balance",
+            "drawdown",
+            title="Fund balances (yuan)",
+        )
         for party, contributed, paid, recovered, balance in self.funds:
-            funds.add_row(party, format_fen(contributed), format_fen(paid), format_fen(recovered),
-                          format_fen(balance), f"{ratio_percent(paid, contributed) or '-'}%")
+            funds.add_row(
+                party,
+                format_fen(contributed),
+                format_fen(paid),
+                format_fen(recovered),
+                format_fen(balance),
+                f"{ratio_percent(paid, contributed) or '-'}%",
+            )
         console.print(funds)
-        owed = Table("who owes", "whom", "gross", "net of the reverse debt", title="What each party owes (yuan)")
+        owed = Table(
+            "who owes", "whom", "gross", "net of the reverse debt", title="What each party owes (yuan)"
+        )
         for (debtor, creditor), fen in sorted(self.owed.items()):
             net = fen - self.owed.get((creditor, debtor), 0)
             owed.add_row(debtor, creditor, format_fen(fen), format_fen(max(net, 0)))
         console.print(owed)
         ratios = Table("figure", "value", title="Loss ratios")
-        ratios.add_row("scheme gross (approved / disbursed)", f"{ratio_percent(self.approved_fen, self.disbursed_fen) or '-'}%")
+        ratios.add_row(
+            "scheme gross (approved / disbursed)",
+            f"{ratio_percent(self.approved_fen, self.disbursed_fen) or '-'}%",
+        )
         net = self.approved_fen - self.net_recovered_fen
-        ratios.add_row("scheme net (approved − net recoveries)", f"{ratio_percent(net, self.disbursed_fen) or '-'}%")
+        ratios.add_row(
+            "scheme net (approved − net recoveries)", f"{ratio_percent(net, self.disbursed_fen) or '-'}%"
+        )
         console.print(ratios)
         breakers = Table("breaker", "state", "figure at trip", title="Circuit breakers")
         for row in self.breakers or [("none has tripped", "", "")]:

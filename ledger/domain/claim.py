@@ -25,8 +25,15 @@ class Claim(ClaimCommands, Aggregate):
         defaulted_on: date
 
         def apply(self, claim: Claim) -> None:
-            for name in ("scheme_id", "claim_id", "bank_id", "loan_ref", "claimed_fen",
-                         "outstanding_at_default_fen", "defaulted_on"):
+            for name in (
+                "scheme_id",
+                "claim_id",
+                "bank_id",
+                "loan_ref",
+                "claimed_fen",
+                "outstanding_at_default_fen",
+                "defaulted_on",
+            ):
                 setattr(claim, name, getattr(self, name))
             claim.status = "filed"
             claim.filed_on = self.business_date

@@ -8,6 +8,7 @@ from typing import Any
 
 from ledger.actors import Actor
 from ledger.calendar import check_not_before
+from ledger.domain.events import RecordsFacts
 from ledger.domain.guards import require_reason
 from ledger.errors import (
     AlreadyReversed,
@@ -31,7 +32,7 @@ FINALLY_APPROVED = ("approved", "settled")
 FACTS_PER_CLAIM_MAX = 1000
 
 
-class ClaimCommands:
+class ClaimCommands(RecordsFacts):
     """Mixed into `Claim`; every method raises before it triggers anything."""
 
     def settlement_status(self) -> str:
@@ -94,14 +95,14 @@ class ClaimCommands:
         return amount_fen < rules.second_approval_from
 
     def approve_first(self, actor: Actor, amount_fen: int, on: date) -> None:
-        self.trigger_event(self.FirstApproved, actor=actor, business_date=on, amount_fen=amount_fen)
+        self.record(self.FirstApproved, actor, on, amount_fen=amount_fen)
 
     def approve_final(self, actor: Actor, allocation: Allocation, rule_version: int, on: date) -> None:
         parts = [asdict(part) for part in allocation.parts]
-        self.trigger_event(
+        self.record(
             self.Approved,
-            actor=actor,
-            business_date=on,
+            actor,
+            on,
             amount_fen=allocation.approved_fen,
             rule_version=rule_version,
             parts=parts,
@@ -114,7 +115,7 @@ class ClaimCommands:
         reason = require_reason(reason, what=f"rejecting claim {self.claim_id}")
         floor = self.first_approval["business_date"] if self.first_approval else self.filed_on
         check_not_before(on, floor, field="rejection date", what="the claim's last review")
-        self.trigger_event(self.Rejected, actor=actor, business_date=on, reason=reason)
+        self.record(self.Rejected, actor, on, reason=reason)
 
     def check_settlement(self, party_id: str, amount_fen: int, on: date) -> None:
         self.require_status(*FINALLY_APPROVED, action="a settlement payment")
@@ -131,9 +132,13 @@ class ClaimCommands:
     def pay_settlement(self, actor: Actor, party_id: str, amount_fen: int, on: date) -> str:
         self.check_settlement(party_id, amount_fen, on)
         fact_id = self._next_fact_id("payment", self.payments)
-        self.trigger_event(
-            self.SettlementPaid, actor=actor, business_date=on, fact_id=fact_id,
-            party_id=party_id, amount_fen=amount_fen,
+        self.record(
+            self.SettlementPaid,
+            actor,
+            on,
+            fact_id=fact_id,
+            party_id=party_id,
+            amount_fen=amount_fen,
         )
         return fact_id
 
@@ -164,9 +169,15 @@ class ClaimCommands:
         unrecovered = [self.allocations[p] - self.recovered[p] for p in order]
         parts = dict(zip(order, share_recovery(net, unrecovered), strict=True))
         fact_id = self._next_fact_id("recovery", self.recoveries)
-        self.trigger_event(
-            self.RecoveryRecorded, actor=actor, business_date=on, fact_id=fact_id,
-            gross_fen=gross_fen, costs_fen=costs_fen, net_fen=net, parts=parts,
+        self.record(
+            self.RecoveryRecorded,
+            actor,
+            on,
+            fact_id=fact_id,
+            gross_fen=gross_fen,
+            costs_fen=costs_fen,
+            net_fen=net,
+            parts=parts,
         )
         return fact_id
 
@@ -183,9 +194,13 @@ class ClaimCommands:
         recovered_on = [r["business_date"] for r in self.recoveries.values() if not r["reversed"]]
         check_not_before(on, max(recovered_on), field="payment date", what="the last recovery")
         fact_id = self._next_fact_id("recovery-payment", self.recovery_payments)
-        self.trigger_event(
-            self.RecoveryPartPaid, actor=actor, business_date=on, fact_id=fact_id,
-            party_id=party_id, amount_fen=amount_fen,
+        self.record(
+            self.RecoveryPartPaid,
+            actor,
+            on,
+            fact_id=fact_id,
+            party_id=party_id,
+            amount_fen=amount_fen,
         )
         return fact_id
 
@@ -201,14 +216,13 @@ class ClaimCommands:
                 later_fact=written_off,
             )
         check_not_before(on, payment["business_date"], field="reversal date", what=fact_id)
-        self.trigger_event(self.SettlementReversed, actor=actor, business_date=on, fact_id=fact_id, reason=reason)
+        self.record(self.SettlementReversed, actor, on, fact_id=fact_id, reason=reason)
         return payment
 
     def reverse_recovery(self, actor: Actor, fact_id: str, reason: str, on: date) -> None:
         recovery = self.live_fact(self.recoveries, fact_id)
         reason = require_reason(reason, what=f"reversing {fact_id!r}")
-        later = [k for k, r in self.recoveries.items()
-                 if not r["reversed"] and _number(k) > _number(fact_id)]
+        later = [k for k, r in self.recoveries.items() if not r["reversed"] and _number(k) > _number(fact_id)]
         if later:
             raise Irreversible(
                 f"recovery {fact_id!r} cannot be reversed: later recovery {later[0]!r} was shared "
@@ -217,23 +231,24 @@ class ClaimCommands:
             )
         for party_id, fen in recovery["parts"].items():
             if party_id != self.bank_id and self.owed_by_bank(party_id) < fen:
-                paid = [k for k, p in self.recovery_payments.items()
-                        if p["party_id"] == party_id and not p["reversed"]]
+                paid = [
+                    k
+                    for k, p in self.recovery_payments.items()
+                    if p["party_id"] == party_id and not p["reversed"]
+                ]
                 raise Irreversible(
                     f"recovery {fact_id!r} cannot be reversed: its part for {party_id!r} was "
                     f"already paid ({paid[-1]!r})",
                     later_fact=paid[-1],
                 )
         check_not_before(on, recovery["business_date"], field="reversal date", what=fact_id)
-        self.trigger_event(self.RecoveryReversed, actor=actor, business_date=on, fact_id=fact_id, reason=reason)
+        self.record(self.RecoveryReversed, actor, on, fact_id=fact_id, reason=reason)
 
     def reverse_recovery_payment(self, actor: Actor, fact_id: str, reason: str, on: date) -> dict[str, Any]:
         payment = self.live_fact(self.recovery_payments, fact_id)
         reason = require_reason(reason, what=f"reversing {fact_id!r}")
         check_not_before(on, payment["business_date"], field="reversal date", what=fact_id)
-        self.trigger_event(
-            self.RecoveryPartPaymentReversed, actor=actor, business_date=on, fact_id=fact_id, reason=reason
-        )
+        self.record(self.RecoveryPartPaymentReversed, actor, on, fact_id=fact_id, reason=reason)
         return payment
 
     def _check_second_checker(self, actor: Actor, verb: str) -> None:

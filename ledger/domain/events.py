@@ -21,3 +21,10 @@ class Fact(Aggregate.Event):
 class FirstFact(Aggregate.Created):
     actor: Actor
     business_date: date
+
+
+class RecordsFacts:
+    """Mixed into aggregates: trigger a fact with its attribution and business date."""
+
+    def record(self, event_class: type[Fact], actor: Actor, on: date, **fields: object) -> None:
+        self.trigger_event(event_class, actor=actor, business_date=on, **fields)  # type: ignore[attr-defined]

@@ -29,8 +29,18 @@ class Loan(LoanCommands, Aggregate):
 
         def apply(self, loan: Loan) -> None:
             for name in (
-                "scheme_id", "bank_id", "loan_ref", "borrower_name", "borrower_uscc", "product",
-                "principal_fen", "rate_bp", "term_months", "cover", "cover_party_id", "rule_version",
+                "scheme_id",
+                "bank_id",
+                "loan_ref",
+                "borrower_name",
+                "borrower_uscc",
+                "product",
+                "principal_fen",
+                "rate_bp",
+                "term_months",
+                "cover",
+                "cover_party_id",
+                "rule_version",
             ):
                 setattr(loan, name, getattr(self, name))
             loan.tags = list(self.tags)

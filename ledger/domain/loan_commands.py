@@ -7,6 +7,7 @@ from typing import Any
 
 from ledger.actors import Actor
 from ledger.calendar import check_not_before
+from ledger.domain.events import RecordsFacts
 from ledger.domain.guards import require_reason
 from ledger.errors import (
     AlreadyReversed,
@@ -24,10 +25,10 @@ from ledger.money import format_fen
 from ledger.rules import RuleVersion
 
 FACTS_PER_LOAN_MAX = 1200
-INCOME_KINDS = {"premium": ("insured", "insurer"), "fee": ("guaranteed", "guarantor")}
+INCOME_KINDS = {"premium": "insured", "fee": "guaranteed"}  # the cover each is paid on
 
 
-class LoanCommands:
+class LoanCommands(RecordsFacts):
     """Mixed into `Loan`; every method raises before it triggers anything."""
 
     @property
@@ -40,16 +41,14 @@ class LoanCommands:
 
     def last_date(self) -> date:
         """The latest business date on the loan's lifecycle: the next fact may not be earlier."""
-        dates = [self.enrolled_on, self.disbursed_on, self.defaulted_on, self.claim_filed_on,
-                 self.closed_on]
+        dates = [self.enrolled_on, self.disbursed_on, self.defaulted_on, self.claim_filed_on, self.closed_on]
         dates += [r["business_date"] for r in self.repayments.values() if not r["reversed"]]
         return max(d for d in dates if d is not None)
 
     def require_state(self, *states: str, action: str) -> None:
         if self.state not in states:
             raise InvalidTransition(
-                f"loan {self.reference} is {self.state}; {action} needs it "
-                f"{' or '.join(states)}",
+                f"loan {self.reference} is {self.state}; {action} needs it {' or '.join(states)}",
                 state=self.state,
             )
 
@@ -66,7 +65,7 @@ class LoanCommands:
                 principal=format_fen(self.principal_fen),
             )
         self.check_date(on, field="disbursement date")
-        self.trigger_event(self.Disbursed, actor=actor, business_date=on, amount_fen=amount_fen)
+        self.record(self.Disbursed, actor, on, amount_fen=amount_fen)
 
     def repay(self, actor: Actor, principal_fen: int, interest_fen: int, on: date) -> str:
         self.require_state("disbursed", action="a repayment")
@@ -82,10 +81,10 @@ class LoanCommands:
         self.check_date(on, field="repayment date")
         self._check_room()
         fact_id = loan_fact_id(self.bank_id, self.loan_ref, "repayment", len(self.repayments) + 1)
-        self.trigger_event(
+        self.record(
             self.Repaid,
-            actor=actor,
-            business_date=on,
+            actor,
+            on,
             fact_id=fact_id,
             principal_fen=principal_fen,
             interest_fen=interest_fen,
@@ -104,10 +103,10 @@ class LoanCommands:
             )
         self.check_date(on, field="default date")
         outstanding = self.outstanding_fen
-        self.trigger_event(
+        self.record(
             self.Defaulted,
-            actor=actor,
-            business_date=on,
+            actor,
+            on,
             overdue_days=overdue_days,
             outstanding_fen=outstanding,
         )
@@ -116,7 +115,7 @@ class LoanCommands:
     def withdraw(self, actor: Actor, reason: str, on: date) -> None:
         self.require_state("enrolled", action="a withdrawal")
         self.check_date(on, field="withdrawal date")
-        self.trigger_event(self.Withdrawn, actor=actor, business_date=on, reason=reason)
+        self.record(self.Withdrawn, actor, on, reason=reason)
 
     def write_off(self, actor: Actor, claim_status: str | None, on: date) -> int:
         self.require_state("defaulted", action="a write-off")
@@ -128,13 +127,11 @@ class LoanCommands:
             )
         self.check_date(on, field="write-off date")
         outstanding = self.outstanding_at_default_fen
-        self.trigger_event(self.WrittenOff, actor=actor, business_date=on, outstanding_fen=outstanding)
+        self.record(self.WrittenOff, actor, on, outstanding_fen=outstanding)
         return outstanding
 
-    def record_cover_income(
-        self, actor: Actor, kind: str, party_id: str, amount_fen: int, on: date
-    ) -> str:
-        cover, role = INCOME_KINDS[kind]
+    def record_cover_income(self, actor: Actor, kind: str, party_id: str, amount_fen: int, on: date) -> str:
+        cover = INCOME_KINDS[kind]
         if self.cover != cover or self.cover_party_id != party_id:
             raise WrongCover(
                 f"loan {self.reference} is {self.cover}"
@@ -143,14 +140,17 @@ class LoanCommands:
                 cover=self.cover,
                 party_id=party_id,
             )
-        self.require_state("enrolled", "disbursed", "repaid", "defaulted", "written_off",
-                           action=f"a {kind}")
+        self.require_state("enrolled", "disbursed", "repaid", "defaulted", "written_off", action=f"a {kind}")
         self._check_room()
         number = 1 + sum(1 for fact in self.cover_income.values() if fact["kind"] == kind)
         fact_id = loan_fact_id(self.bank_id, self.loan_ref, kind, number)
         event = self.PremiumRecorded if kind == "premium" else self.GuaranteeFeeRecorded
-        self.trigger_event(
-            event, actor=actor, business_date=on, fact_id=fact_id, party_id=party_id,
+        self.record(
+            event,
+            actor,
+            on,
+            fact_id=fact_id,
+            party_id=party_id,
             amount_fen=amount_fen,
         )
         return fact_id
@@ -165,9 +165,7 @@ class LoanCommands:
                 later_fact=f"{self.reference}:default",
             )
         check_not_before(on, repayment["business_date"], field="reversal date", what=fact_id)
-        self.trigger_event(
-            self.RepaymentReversed, actor=actor, business_date=on, fact_id=fact_id, reason=reason
-        )
+        self.record(self.RepaymentReversed, actor, on, fact_id=fact_id, reason=reason)
         return repayment["principal_fen"]
 
     def reverse_cover_income(self, actor: Actor, fact_id: str, reason: str, on: date) -> dict[str, Any]:
@@ -175,13 +173,13 @@ class LoanCommands:
         reason = require_reason(reason, what=f"reversing {fact_id!r}")
         check_not_before(on, fact["business_date"], field="reversal date", what=fact_id)
         event = self.PremiumReversed if fact["kind"] == "premium" else self.GuaranteeFeeReversed
-        self.trigger_event(event, actor=actor, business_date=on, fact_id=fact_id, reason=reason)
+        self.record(event, actor, on, fact_id=fact_id, reason=reason)
         return fact
 
     def file_claim(self, actor: Actor, claim_id: str, on: date) -> None:
         self.require_state("defaulted", action="a claim")
         self.check_date(on, field="filing date")
-        self.trigger_event(self.ClaimFiled, actor=actor, business_date=on, claim_id=claim_id)
+        self.record(self.ClaimFiled, actor, on, claim_id=claim_id)
 
     def _fact(self, facts: dict[str, dict[str, Any]], fact_id: str) -> dict[str, Any]:
         fact = facts.get(fact_id)

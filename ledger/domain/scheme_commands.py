@@ -7,6 +7,7 @@ from typing import Any
 
 from ledger.actors import Actor
 from ledger.calendar import check_not_before
+from ledger.domain.events import RecordsFacts
 from ledger.domain.guards import require_reason
 from ledger.errors import (
     AlreadyExists,
@@ -23,25 +24,23 @@ from ledger.rules import Publication, RuleVersion, canonical, check_rule_version
 from ledger.rules import breakers as br
 
 
-class SchemeCommands:
+class SchemeCommands(RecordsFacts):
     """Mixed into `Scheme`; every method raises before it triggers anything."""
 
     def admit(self, actor: Actor, party_id: str, role: str, name: str, on: date) -> None:
         if party_id in self.members:
             raise AlreadyExists(f"party {party_id!r} is already a member of {self.scheme_id!r}")
-        self.trigger_event(
-            self.PartyAdmitted, actor=actor, business_date=on, party_id=party_id, role=role, name=name
-        )
+        self.record(self.PartyAdmitted, actor, on, party_id=party_id, role=role, name=name)
 
     def publish(self, actor: Actor, document: object, on: date) -> int:
         previous = date.fromisoformat(self.rule_effective[-1]) if self.rule_effective else None
         members = {party: member["role"] for party, member in self.members.items()}
         rules = check_rule_version(document, Publication(members, previous, on))
         number = len(self.rule_documents) + 1
-        self.trigger_event(
+        self.record(
             self.RuleVersionPublished,
-            actor=actor,
-            business_date=on,
+            actor,
+            on,
             number=number,
             effective_from=rules.effective_from,
             document=canonical(rules),
@@ -49,17 +48,17 @@ class SchemeCommands:
         return number
 
     def set_targets(self, actor: Actor, targets: list[dict[str, Any]], on: date) -> None:
-        self.trigger_event(self.TargetsSet, actor=actor, business_date=on, targets=targets)
+        self.record(self.TargetsSet, actor, on, targets=targets)
 
     def record_contribution(self, actor: Actor, party_id: str, amount_fen: int, on: date) -> str:
         self.require_member(party_id, "government", as_what="contributor")
         prefix = f"{party_id}:contribution:"
         number = 1 + sum(1 for fact_id in self.contribution_facts if fact_id.startswith(prefix))
         fact_id = contribution_fact_id(party_id, number)
-        self.trigger_event(
+        self.record(
             self.ContributionRecorded,
-            actor=actor,
-            business_date=on,
+            actor,
+            on,
             fact_id=fact_id,
             party_id=party_id,
             amount_fen=amount_fen,
@@ -77,8 +76,12 @@ class SchemeCommands:
         if fact["reversed"]:
             raise AlreadyReversed(f"contribution {fact_id!r} has already been reversed")
         reason = require_reason(reason, what=f"reversing {fact_id!r}")
-        check_not_before(on, date.fromisoformat(fact["business_date"]), field="reversal date",
-                         what=f"the contribution {fact_id}")
+        check_not_before(
+            on,
+            date.fromisoformat(fact["business_date"]),
+            field="reversal date",
+            what=f"the contribution {fact_id}",
+        )
         balance = self.fund_balance(fact["party_id"])
         if balance < fact["amount_fen"]:
             raise Irreversible(
@@ -87,9 +90,7 @@ class SchemeCommands:
                 balance=format_fen(balance),
                 amount=format_fen(fact["amount_fen"]),
             )
-        self.trigger_event(
-            self.ContributionReversed, actor=actor, business_date=on, fact_id=fact_id, reason=reason
-        )
+        self.record(self.ContributionReversed, actor, on, fact_id=fact_id, reason=reason)
 
     def enrol(
         self,
@@ -121,10 +122,10 @@ class SchemeCommands:
                 principal=format_fen(principal_fen),
                 limit=format_fen(limit),
             )
-        self.trigger_event(
+        self.record(
             self.LoanEnrolled,
-            actor=actor,
-            business_date=on,
+            actor,
+            on,
             loan_ref=loan_ref,
             bank_id=bank_id,
             principal_fen=principal_fen,
@@ -134,21 +135,23 @@ class SchemeCommands:
         self, actor: Actor, loan_ref: str, bank_id: str, amount_fen: int, cause: str, on: date
     ) -> None:
         if amount_fen:
-            self.trigger_event(
+            self.record(
                 self.ExposureReleased,
-                actor=actor,
-                business_date=on,
+                actor,
+                on,
                 loan_ref=loan_ref,
                 bank_id=bank_id,
                 amount_fen=amount_fen,
                 cause=cause,
             )
 
-    def count_disbursement(self, actor: Actor, loan_ref: str, bank_id: str, amount_fen: int, on: date) -> None:
-        self.trigger_event(
+    def count_disbursement(
+        self, actor: Actor, loan_ref: str, bank_id: str, amount_fen: int, on: date
+    ) -> None:
+        self.record(
             self.DisbursementCounted,
-            actor=actor,
-            business_date=on,
+            actor,
+            on,
             loan_ref=loan_ref,
             bank_id=bank_id,
             amount_fen=amount_fen,
@@ -157,10 +160,10 @@ class SchemeCommands:
     def count_default(
         self, actor: Actor, loan_ref: str, bank_id: str, outstanding_fen: int, on: date, trigger: str
     ) -> None:
-        self.trigger_event(
+        self.record(
             self.DefaultCounted,
-            actor=actor,
-            business_date=on,
+            actor,
+            on,
             loan_ref=loan_ref,
             bank_id=bank_id,
             outstanding_fen=outstanding_fen,
@@ -171,10 +174,10 @@ class SchemeCommands:
     def count_cover_income(
         self, actor: Actor, fact_id: str, kind: str, party_id: str, year: int, amount_fen: int, on: date
     ) -> None:
-        self.trigger_event(
+        self.record(
             self.CoverIncomeCounted,
-            actor=actor,
-            business_date=on,
+            actor,
+            on,
             fact_id=fact_id,
             kind=kind,
             party_id=party_id,
@@ -185,10 +188,10 @@ class SchemeCommands:
     def count_allocation(
         self, actor: Actor, claim_id: str, bank_id: str, allocations: dict[str, int], on: date
     ) -> None:
-        self.trigger_event(
+        self.record(
             self.AllocationCounted,
-            actor=actor,
-            business_date=on,
+            actor,
+            on,
             claim_id=claim_id,
             bank_id=bank_id,
             allocations=allocations,
@@ -211,11 +214,13 @@ class SchemeCommands:
                 amount=format_fen(amount_fen),
             )
 
-    def count_fund_payment(self, actor: Actor, fact_id: str, party_id: str, amount_fen: int, on: date) -> None:
-        self.trigger_event(
+    def count_fund_payment(
+        self, actor: Actor, fact_id: str, party_id: str, amount_fen: int, on: date
+    ) -> None:
+        self.record(
             self.FundPaymentCounted,
-            actor=actor,
-            business_date=on,
+            actor,
+            on,
             fact_id=fact_id,
             party_id=party_id,
             amount_fen=amount_fen,
@@ -224,11 +229,13 @@ class SchemeCommands:
             figure, base = self.fund_paid.get(party_id, 0), self.contributed.get(party_id, 0)
             self._evaluate_breaker(actor, br.FUND_DRAWDOWN, party_id, figure, base, on, fact_id)
 
-    def count_fund_recovery(self, actor: Actor, fact_id: str, party_id: str, amount_fen: int, on: date) -> None:
-        self.trigger_event(
+    def count_fund_recovery(
+        self, actor: Actor, fact_id: str, party_id: str, amount_fen: int, on: date
+    ) -> None:
+        self.record(
             self.FundRecoveryCounted,
-            actor=actor,
-            business_date=on,
+            actor,
+            on,
             fact_id=fact_id,
             party_id=party_id,
             amount_fen=amount_fen,
@@ -241,9 +248,7 @@ class SchemeCommands:
                 state="clear",
             )
         reason = require_reason(reason, what=f"resetting breaker {br.breaker_key(kind, party_id)!r}")
-        self.trigger_event(
-            self.BreakerReset, actor=actor, business_date=on, breaker=kind, party_id=party_id, reason=reason
-        )
+        self.record(self.BreakerReset, actor, on, breaker=kind, party_id=party_id, reason=reason)
 
     def _evaluate_breaker(
         self, actor: Actor, kind: str, party_id: str, figure: int, base: int, on: date, trigger: str
@@ -255,10 +260,10 @@ class SchemeCommands:
         threshold = br.threshold_bp(self.rules(number), kind)
         if threshold is None or not br.is_over(kind, figure, base, threshold):
             return
-        self.trigger_event(
+        self.record(
             self.BreakerTripped,
-            actor=actor,
-            business_date=on,
+            actor,
+            on,
             breaker=kind,
             party_id=party_id,
             figure_fen=figure,

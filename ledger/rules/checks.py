@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date
-from itertools import combinations
+from itertools import combinations, pairwise
 
 from pydantic import ValidationError
 
@@ -104,7 +104,7 @@ def _share_problems(where: str, share: Share, rules: RuleVersion) -> Iterator[st
         yield f"{where}: give exactly one of 'bp' or 'tiers'"
     tiers = share.tiers or []
     maxima = [tier.principal_max for tier in tiers]
-    if any(b <= a for a, b in zip(maxima, maxima[1:])):
+    if any(b <= a for a, b in pairwise(maxima)):
         yield f"{where}.tiers: principal_max values must increase strictly (sorted, no overlap)"
     if tiers and maxima[-1] < rules.eligibility.principal_max:
         yield (

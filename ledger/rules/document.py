@@ -34,12 +34,8 @@ def _yuan_to_fen_or_zero(value: object) -> int:
         raise ValueError(error.message) from None
 
 
-Fen = Annotated[
-    int, BeforeValidator(_yuan_to_fen), PlainSerializer(format_fen, return_type=str)
-]
-CapFen = Annotated[
-    int, BeforeValidator(_yuan_to_fen_or_zero), PlainSerializer(format_fen, return_type=str)
-]
+Fen = Annotated[int, BeforeValidator(_yuan_to_fen), PlainSerializer(format_fen, return_type=str)]
+CapFen = Annotated[int, BeforeValidator(_yuan_to_fen_or_zero), PlainSerializer(format_fen, return_type=str)]
 Bp = Annotated[int, Field(strict=True, ge=0, le=BP_FULL)]
 Count = Annotated[int, Field(strict=True, ge=0, le=100_000)]
 CoverKind = Literal["direct", "guaranteed", "insured"]

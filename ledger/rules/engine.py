@@ -50,8 +50,7 @@ def eligibility_problems(
         problems.append(f"the rule version has no {cover} cover")
     if principal_fen > rules.eligibility.principal_max:
         problems.append(
-            f"principal {format_fen(principal_fen)} is above "
-            f"{format_fen(rules.eligibility.principal_max)}"
+            f"principal {format_fen(principal_fen)} is above {format_fen(rules.eligibility.principal_max)}"
         )
     if term_months is not None and term_months > rules.eligibility.term_months_max:
         problems.append(f"term {term_months} months is above {rules.eligibility.term_months_max}")

@@ -11,7 +11,7 @@ from ledger.service.schemes import SchemeService
 class Ledger(SchemeService, LoanService, ClaimService, ReversalService, QueryService):
     """The risk-pool ledger: validates each command, then records its facts atomically."""
 
-    name = "Ledger"
+    name = "Ledger"  # the eventsourcing application name (its environment prefix is LEDGER_)
 
 
 __all__ = ["Enrolment", "Ledger", "Receipt"]

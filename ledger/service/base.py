@@ -9,7 +9,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date
-from typing import Any, TypeVar
+from typing import Any, ClassVar
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application, ProcessingEvent
@@ -19,7 +19,14 @@ from eventsourcing.persistence import IntegrityError, JSONTranscoder
 from ledger.actors import Actor, ActorAsDict, Role
 from ledger.calendar import Clock, DateAsISO, check_not_future, parse_date, today_in_china
 from ledger.domain import Claim, Loan, Party, Scheme
-from ledger.errors import InvalidAmount, UnknownClaim, UnknownLoan, UnknownParty, UnknownScheme, VersionConflict
+from ledger.errors import (
+    InvalidAmount,
+    UnknownClaim,
+    UnknownLoan,
+    UnknownParty,
+    UnknownScheme,
+    VersionConflict,
+)
 from ledger.ids import check_reference, claim_uuid, loan_uuid, parse_claim_id, party_uuid, scheme_uuid
 from ledger.money import AMOUNT_FEN_MAX, Money, format_fen
 
@@ -28,7 +35,6 @@ log = logging.getLogger(__name__)
 COMMAND_ATTEMPTS_MAX = 8
 CONFLICT_BACKOFF_SECONDS_MAX = 0.005
 SNAPSHOT_INTERVAL_EVENTS = 100
-A = TypeVar("A", bound=Aggregate)
 
 
 @dataclass(frozen=True)
@@ -49,12 +55,9 @@ Command = Callable[[], tuple[list[Aggregate], Receipt]]
 class LedgerBase(Application[UUID]):
     """Persistence and plumbing shared by every command and query."""
 
-    name = "riskpool"
-    env = {
-        "AGGREGATE_CACHE_MAXSIZE": "5000",
-        "COMPRESSOR_TOPIC": "",
-    }
-    snapshotting_intervals = {
+    name = "Ledger"
+    env: ClassVar[dict[str, str]] = {"AGGREGATE_CACHE_MAXSIZE": "5000"}
+    snapshotting_intervals: ClassVar[dict[type[Aggregate], int]] = {
         Scheme: SNAPSHOT_INTERVAL_EVENTS,
         Loan: SNAPSHOT_INTERVAL_EVENTS,
         Claim: SNAPSHOT_INTERVAL_EVENTS,
@@ -106,7 +109,7 @@ class LedgerBase(Application[UUID]):
         # recorded command look refused: the events are stored; log it and carry on.
         try:
             super()._take_snapshots(processing_event)
-        except Exception:  # noqa: BLE001
+        except Exception:
             log.exception("taking a snapshot failed; the events themselves are stored")
 
     # Checking input.
@@ -169,9 +172,12 @@ class LedgerBase(Application[UUID]):
         if not _may_see_bank(actor, ref.bank_id):
             raise missing
         claim: Claim = self._get(claim_uuid(scheme_id, claim_id), missing)
-        if actor.role in (Role.GUARANTOR, Role.INSURER, Role.GOVERNMENT):
-            if actor.party_id not in claim.allocations and actor.party_id is not None:
-                raise missing
+        # Guarantors, insurers and funds see the claims they share in, once allocated.
+        if (
+            actor.role in (Role.GUARANTOR, Role.INSURER, Role.GOVERNMENT)
+            and actor.party_id not in claim.allocations
+        ):
+            raise missing
         return claim
 
 

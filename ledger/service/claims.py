@@ -20,8 +20,9 @@ def loan_terms(loan: Loan) -> LoanTerms:
 
 
 class ClaimService(LedgerBase):
-    def file_claim(self, actor: Actor, scheme_id: str, bank_id: str, loan_ref: str, claimed: Money,
-                   *, filed_on: date) -> Receipt:
+    def file_claim(
+        self, actor: Actor, scheme_id: str, bank_id: str, loan_ref: str, claimed: Money, *, filed_on: date
+    ) -> Receipt:
         require_role(actor, Role.BANK, action="file a claim")
         claimed_fen, day = self._fen(claimed, "claimed amount"), self._day(filed_on, "filing date")
 
@@ -54,17 +55,25 @@ class ClaimService(LedgerBase):
             claim_id = make_claim_id(bank_id, loan_ref, loan.claims_filed + 1)
             loan.file_claim(actor, claim_id, day)
             claim = Claim._create(
-                Claim.Filed, id=claim_uuid(scheme_id, claim_id), actor=actor, business_date=day,
-                scheme_id=scheme_id, claim_id=claim_id, bank_id=bank_id, loan_ref=loan_ref,
-                claimed_fen=claimed_fen, outstanding_at_default_fen=loan.outstanding_at_default_fen,
+                Claim.Filed,
+                id=claim_uuid(scheme_id, claim_id),
+                actor=actor,
+                business_date=day,
+                scheme_id=scheme_id,
+                claim_id=claim_id,
+                bank_id=bank_id,
+                loan_ref=loan_ref,
+                claimed_fen=claimed_fen,
+                outstanding_at_default_fen=loan.outstanding_at_default_fen,
                 defaulted_on=loan.defaulted_on,
             )
             return [loan, claim], Receipt(claim_id=claim_id, status=claim.status)
 
         return self._execute(command)
 
-    def approve_claim(self, actor: Actor, scheme_id: str, claim_id: str, amount: Money, *,
-                      approved_on: date) -> Receipt:
+    def approve_claim(
+        self, actor: Actor, scheme_id: str, claim_id: str, amount: Money, *, approved_on: date
+    ) -> Receipt:
         require_role(actor, Role.FUND_MANAGER, action="approve a claim")
         amount_fen, day = self._fen(amount, "approved amount"), self._day(approved_on, "approval date")
 
@@ -80,13 +89,15 @@ class ClaimService(LedgerBase):
             claim.approve_final(actor, allocation, loan.rule_version, day)
             scheme.count_allocation(actor, claim_id, loan.bank_id, allocation.fen_by_party(), day)
             allocations = {p.party_id: format_fen(p.allocated_fen) for p in allocation.parts}
-            return [claim, scheme], Receipt(claim_id=claim_id, status=claim.status,
-                                            details={"allocations": allocations})
+            return [claim, scheme], Receipt(
+                claim_id=claim_id, status=claim.status, details={"allocations": allocations}
+            )
 
         return self._execute(command)
 
-    def reject_claim(self, actor: Actor, scheme_id: str, claim_id: str, reason: str, *,
-                     rejected_on: date) -> Receipt:
+    def reject_claim(
+        self, actor: Actor, scheme_id: str, claim_id: str, reason: str, *, rejected_on: date
+    ) -> Receipt:
         require_role(actor, Role.FUND_MANAGER, action="reject a claim")
         day = self._day(rejected_on, "rejection date")
 
@@ -98,8 +109,9 @@ class ClaimService(LedgerBase):
 
         return self._execute(command)
 
-    def pay_settlement(self, actor: Actor, scheme_id: str, claim_id: str, party_id: str,
-                       amount: Money, *, paid_on: date) -> Receipt:
+    def pay_settlement(
+        self, actor: Actor, scheme_id: str, claim_id: str, party_id: str, amount: Money, *, paid_on: date
+    ) -> Receipt:
         _require_payer(actor, party_id)
         amount_fen, day = self._fen(amount, "payment"), self._day(paid_on, "payment date")
 
@@ -122,8 +134,9 @@ class ClaimService(LedgerBase):
 
         return self._execute(command)
 
-    def record_recovery(self, actor: Actor, scheme_id: str, claim_id: str, *, gross: Money,
-                        costs: Money, recovered_on: date) -> Receipt:
+    def record_recovery(
+        self, actor: Actor, scheme_id: str, claim_id: str, *, gross: Money, costs: Money, recovered_on: date
+    ) -> Receipt:
         require_role(actor, Role.BANK, action="record a recovery")
         gross_fen = self._fen(gross, "gross recovery")
         costs_fen = self._fen(costs, "recovery costs", allow_zero=True)
@@ -139,8 +152,9 @@ class ClaimService(LedgerBase):
 
         return self._execute(command)
 
-    def pay_recovery_part(self, actor: Actor, scheme_id: str, claim_id: str, party_id: str,
-                          amount: Money, *, paid_on: date) -> Receipt:
+    def pay_recovery_part(
+        self, actor: Actor, scheme_id: str, claim_id: str, party_id: str, amount: Money, *, paid_on: date
+    ) -> Receipt:
         require_role(actor, Role.BANK, action="pay a recovery part")
         amount_fen, day = self._fen(amount, "payment"), self._day(paid_on, "payment date")
 
@@ -157,8 +171,14 @@ class ClaimService(LedgerBase):
 
 def _require_payer(actor: Actor, party_id: str) -> None:
     """Each party pays its own shares; a fund manager may record a government fund's payment."""
-    require_role(actor, Role.GUARANTOR, Role.INSURER, Role.GOVERNMENT, Role.FUND_MANAGER,
-                 action="record a settlement payment")
+    require_role(
+        actor,
+        Role.GUARANTOR,
+        Role.INSURER,
+        Role.GOVERNMENT,
+        Role.FUND_MANAGER,
+        action="record a settlement payment",
+    )
     if actor.role is not Role.FUND_MANAGER and not actor.is_party(party_id):
         raise Forbidden(
             f"a principal of {actor.party_id!r} records its own payments, not those of {party_id!r}",

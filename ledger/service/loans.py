@@ -57,15 +57,32 @@ class LoanService(LedgerBase):
                 )
             number = scheme.rule_number_for_enrolment(facts["business_date"])
             rules = scheme.rules(number)
-            check_eligible(rules, number, enrolment.cover, facts["principal_fen"],
-                           enrolment.term_months, f"loan {enrolment.loan_ref!r}")
+            check_eligible(
+                rules,
+                number,
+                enrolment.cover,
+                facts["principal_fen"],
+                enrolment.term_months,
+                f"loan {enrolment.loan_ref!r}",
+            )
             scheme.enrol(
-                actor, enrolment.loan_ref, bank_id, facts["principal_fen"], rules,
-                enrolment.cover, enrolment.cover_party_id, facts["business_date"],
+                actor,
+                enrolment.loan_ref,
+                bank_id,
+                facts["principal_fen"],
+                rules,
+                enrolment.cover,
+                enrolment.cover_party_id,
+                facts["business_date"],
             )
             loan = Loan._create(
-                Loan.Enrolled, id=loan_id, actor=actor, scheme_id=scheme_id, bank_id=bank_id,
-                rule_version=number, **facts,
+                Loan.Enrolled,
+                id=loan_id,
+                actor=actor,
+                scheme_id=scheme_id,
+                bank_id=bank_id,
+                rule_version=number,
+                **facts,
             )
             return [loan, scheme], Receipt(details={"rule_version": number})
 
@@ -103,8 +120,9 @@ class LoanService(LedgerBase):
             "business_date": self._day(e.enrolled_on, "enrolment date"),
         }
 
-    def disburse(self, actor: Actor, scheme_id: str, bank_id: str, loan_ref: str, amount: Money,
-                 *, disbursed_on: date) -> Receipt:
+    def disburse(
+        self, actor: Actor, scheme_id: str, bank_id: str, loan_ref: str, amount: Money, *, disbursed_on: date
+    ) -> Receipt:
         require_role(actor, Role.BANK, action="record a disbursement")
         amount_fen, day = self._fen(amount, "disbursement"), self._day(disbursed_on, "disbursement date")
 
@@ -116,8 +134,17 @@ class LoanService(LedgerBase):
 
         return self._execute(command)
 
-    def repay(self, actor: Actor, scheme_id: str, bank_id: str, loan_ref: str, *, principal: Money,
-              interest: Money, repaid_on: date) -> Receipt:
+    def repay(
+        self,
+        actor: Actor,
+        scheme_id: str,
+        bank_id: str,
+        loan_ref: str,
+        *,
+        principal: Money,
+        interest: Money,
+        repaid_on: date,
+    ) -> Receipt:
         require_role(actor, Role.BANK, action="record a repayment")
         principal_fen = self._fen(principal, "principal part", allow_zero=True)
         interest_fen = self._fen(interest, "interest part", allow_zero=True)
@@ -131,12 +158,21 @@ class LoanService(LedgerBase):
 
         return self._execute(command)
 
-    def declare_default(self, actor: Actor, scheme_id: str, bank_id: str, loan_ref: str, *,
-                        overdue_days: int, defaulted_on: date) -> Receipt:
+    def declare_default(
+        self,
+        actor: Actor,
+        scheme_id: str,
+        bank_id: str,
+        loan_ref: str,
+        *,
+        overdue_days: int,
+        defaulted_on: date,
+    ) -> Receipt:
         require_role(actor, Role.BANK, action="declare a default")
         if type(overdue_days) is not int or not 0 <= overdue_days <= 36_500:
-            raise InvalidRequest(f"overdue_days {overdue_days!r} must be a whole number of days",
-                                 field="overdue_days")
+            raise InvalidRequest(
+                f"overdue_days {overdue_days!r} must be a whole number of days", field="overdue_days"
+            )
         day = self._day(defaulted_on, "default date")
 
         def command() -> Any:
@@ -148,8 +184,16 @@ class LoanService(LedgerBase):
 
         return self._execute(command)
 
-    def withdraw(self, actor: Actor, scheme_id: str, bank_id: str, loan_ref: str, *,
-                 reason: str = "", withdrawn_on: date) -> Receipt:
+    def withdraw(
+        self,
+        actor: Actor,
+        scheme_id: str,
+        bank_id: str,
+        loan_ref: str,
+        *,
+        reason: str = "",
+        withdrawn_on: date,
+    ) -> Receipt:
         require_role(actor, Role.BANK, action="withdraw a loan")
         day = self._day(withdrawn_on, "withdrawal date")
 
@@ -161,8 +205,9 @@ class LoanService(LedgerBase):
 
         return self._execute(command)
 
-    def write_off(self, actor: Actor, scheme_id: str, bank_id: str, loan_ref: str, *,
-                  written_off_on: date) -> Receipt:
+    def write_off(
+        self, actor: Actor, scheme_id: str, bank_id: str, loan_ref: str, *, written_off_on: date
+    ) -> Receipt:
         require_role(actor, Role.BANK, Role.FUND_MANAGER, action="write off a loan")
         day = self._day(written_off_on, "write-off date")
 
@@ -177,16 +222,43 @@ class LoanService(LedgerBase):
 
         return self._execute(command)
 
-    def record_premium(self, actor: Actor, scheme_id: str, bank_id: str, loan_ref: str,
-                       amount: Money, *, paid_on: date, insurer_id: str | None = None) -> Receipt:
+    def record_premium(
+        self,
+        actor: Actor,
+        scheme_id: str,
+        bank_id: str,
+        loan_ref: str,
+        amount: Money,
+        *,
+        paid_on: date,
+        insurer_id: str | None = None,
+    ) -> Receipt:
         return self._cover_income(actor, "premium", scheme_id, bank_id, loan_ref, amount, paid_on, insurer_id)
 
-    def record_fee(self, actor: Actor, scheme_id: str, bank_id: str, loan_ref: str,
-                   amount: Money, *, paid_on: date, guarantor_id: str | None = None) -> Receipt:
+    def record_fee(
+        self,
+        actor: Actor,
+        scheme_id: str,
+        bank_id: str,
+        loan_ref: str,
+        amount: Money,
+        *,
+        paid_on: date,
+        guarantor_id: str | None = None,
+    ) -> Receipt:
         return self._cover_income(actor, "fee", scheme_id, bank_id, loan_ref, amount, paid_on, guarantor_id)
 
-    def _cover_income(self, actor: Actor, kind: str, scheme_id: str, bank_id: str, loan_ref: str,
-                      amount: Money, on: date, party_id: str | None) -> Receipt:
+    def _cover_income(
+        self,
+        actor: Actor,
+        kind: str,
+        scheme_id: str,
+        bank_id: str,
+        loan_ref: str,
+        amount: Money,
+        on: date,
+        party_id: str | None,
+    ) -> Receipt:
         role = Role.INSURER if kind == "premium" else Role.GUARANTOR
         require_role(actor, role, Role.FUND_MANAGER, action=f"record a {kind}")
         if actor.role is role:
@@ -215,8 +287,9 @@ def _require_own_bank(actor: Actor, bank_id: str, *, action: str) -> None:
         )
 
 
-def check_eligible(rules: RuleVersion, number: int, cover: str, principal_fen: int,
-                   term_months: int | None, what: str) -> None:
+def check_eligible(
+    rules: RuleVersion, number: int, cover: str, principal_fen: int, term_months: int | None, what: str
+) -> None:
     problems = eligibility_problems(rules, cover, principal_fen, term_months)
     if problems:
         raise IneligibleLoan(

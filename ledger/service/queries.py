@@ -10,8 +10,8 @@ from datetime import date, datetime
 from typing import Any
 
 from ledger.actors import Actor, Role, require_role
-from ledger.errors import Forbidden, InvalidRequest
 from ledger.domain import Claim, Loan, Scheme
+from ledger.errors import Forbidden, InvalidRequest
 from ledger.money import Money
 from ledger.rules import Allocation, LoanTerms, allocate
 from ledger.service.base import LedgerBase
@@ -52,8 +52,16 @@ class QueryService(LedgerBase):
         claim = self.claim(actor, scheme_id, claim_id)
         return [_entry(event) for event in self.events.get(claim.id)]
 
-    def what_if(self, actor: Actor, scheme_id: str, terms: LoanTerms, amount: Money, *,
-                approved_on: date, rule_version: int | None = None) -> tuple[int, Allocation]:
+    def what_if(
+        self,
+        actor: Actor,
+        scheme_id: str,
+        terms: LoanTerms,
+        amount: Money,
+        *,
+        approved_on: date,
+        rule_version: int | None = None,
+    ) -> tuple[int, Allocation]:
         """The allocation a claim on such a loan would get if finally approved on that date, as
         the ledger stands now, under `rule_version` (default: the one in force that day).
         Records nothing. Returns (rule version number, allocation)."""
@@ -74,12 +82,19 @@ class QueryService(LedgerBase):
         usage = scheme.cap_usage(terms.bank_id, day.year)
         return number, allocate(rules, terms, amount_fen, usage)
 
-    def what_if_loan(self, actor: Actor, scheme_id: str, bank_id: str, loan_ref: str, amount: Money,
-                     *, approved_on: date) -> tuple[int, Allocation]:
+    def what_if_loan(
+        self, actor: Actor, scheme_id: str, bank_id: str, loan_ref: str, amount: Money, *, approved_on: date
+    ) -> tuple[int, Allocation]:
         """What-if for an enrolled loan, under the loan's own rule version."""
         loan = self.loan(actor, scheme_id, bank_id, loan_ref)
-        return self.what_if(actor, scheme_id, loan_terms(loan), amount, approved_on=approved_on,
-                            rule_version=loan.rule_version)
+        return self.what_if(
+            actor,
+            scheme_id,
+            loan_terms(loan),
+            amount,
+            approved_on=approved_on,
+            rule_version=loan.rule_version,
+        )
 
 
 _ENVELOPE = {"originator_id", "originator_version", "timestamp", "originator_topic", "actor", "business_date"}
@@ -87,5 +102,11 @@ _ENVELOPE = {"originator_id", "originator_version", "timestamp", "originator_top
 
 def _entry(event: Any) -> HistoryEntry:
     data = {k: v for k, v in vars(event).items() if k not in _ENVELOPE}
-    return HistoryEntry(event.originator_version, type(event).__name__, event.business_date,
-                        event.timestamp, event.actor, data)
+    return HistoryEntry(
+        event.originator_version,
+        type(event).__name__,
+        event.business_date,
+        event.timestamp,
+        event.actor,
+        data,
+    )

@@ -29,8 +29,9 @@ RECORDERS = {
 
 
 class ReversalService(LedgerBase):
-    def reverse(self, actor: Actor, scheme_id: str, fact_id: str, reason: str, *,
-                reversed_on: date) -> Receipt:
+    def reverse(
+        self, actor: Actor, scheme_id: str, fact_id: str, reason: str, *, reversed_on: date
+    ) -> Receipt:
         ref = parse_fact_id(fact_id)
         require_role(actor, Role.FUND_MANAGER, *RECORDERS[ref.kind], action=f"reverse a {ref.kind}")
         day = self._day(reversed_on, "reversal date")
@@ -45,28 +46,39 @@ class ReversalService(LedgerBase):
 
         return self._execute(command)
 
-    def _reverse_contribution(self, actor: Actor, scheme: Scheme, ref: FactRef, fact_id: str,
-                              reason: str, day: date) -> Any:
+    def _reverse_contribution(
+        self, actor: Actor, scheme: Scheme, ref: FactRef, fact_id: str, reason: str, day: date
+    ) -> Any:
         if actor.role is Role.GOVERNMENT and not actor.is_party(ref.party_id or ""):
             raise Forbidden(f"a principal of {actor.party_id!r} may not reverse {fact_id!r}")
         scheme.reverse_contribution(actor, fact_id, reason, day)
         return [scheme], Receipt(fact_id=fact_id)
 
-    def _reverse_loan_fact(self, actor: Actor, scheme: Scheme, ref: FactRef, fact_id: str,
-                           reason: str, day: date) -> Any:
+    def _reverse_loan_fact(
+        self, actor: Actor, scheme: Scheme, ref: FactRef, fact_id: str, reason: str, day: date
+    ) -> Any:
         loan = self._loan(actor, scheme.scheme_id, ref.bank_id, ref.loan_ref)  # type: ignore[arg-type]
         if ref.kind == "repayment":
             principal_fen = loan.reverse_repayment(actor, fact_id, reason, day)
-            scheme.release_exposure(actor, loan.loan_ref, loan.bank_id, -principal_fen,
-                                    f"reversal of {fact_id}", day)
+            scheme.release_exposure(
+                actor, loan.loan_ref, loan.bank_id, -principal_fen, f"reversal of {fact_id}", day
+            )
         else:
             fact = loan.reverse_cover_income(actor, fact_id, reason, day)
-            scheme.count_cover_income(actor, fact_id, fact["kind"], fact["party_id"],
-                                      fact["business_date"].year, -fact["amount_fen"], day)
+            scheme.count_cover_income(
+                actor,
+                fact_id,
+                fact["kind"],
+                fact["party_id"],
+                fact["business_date"].year,
+                -fact["amount_fen"],
+                day,
+            )
         return [loan, scheme], Receipt(fact_id=fact_id, status=loan.state)
 
-    def _reverse_claim_fact(self, actor: Actor, scheme: Scheme, ref: FactRef, fact_id: str,
-                            reason: str, day: date) -> Any:
+    def _reverse_claim_fact(
+        self, actor: Actor, scheme: Scheme, ref: FactRef, fact_id: str, reason: str, day: date
+    ) -> Any:
         claim: Claim = self._claim(actor, scheme.scheme_id, ref.claim_id)  # type: ignore[arg-type]
         if ref.kind == "recovery":
             claim.reverse_recovery(actor, fact_id, reason, day)

@@ -38,8 +38,13 @@ class SchemeService(LedgerBase):
             if self._exists(scheme_uuid(scheme_id)):
                 raise AlreadyExists(f"scheme {scheme_id!r} already exists", scheme_id=scheme_id)
             scheme = Scheme._create(
-                Scheme.Created, id=scheme_uuid(scheme_id), actor=actor, business_date=day,
-                scheme_id=scheme_id, name=name, demo=demo,
+                Scheme.Created,
+                id=scheme_uuid(scheme_id),
+                actor=actor,
+                business_date=day,
+                scheme_id=scheme_id,
+                name=name,
+                demo=demo,
             )
             return [scheme], Receipt()
 
@@ -62,8 +67,13 @@ class SchemeService(LedgerBase):
             if self._exists(party_uuid(party_id)):
                 raise AlreadyExists(f"party {party_id!r} is already registered", party_id=party_id)
             party = Party._create(
-                Party.Registered, id=party_uuid(party_id), actor=actor, business_date=day,
-                party_id=party_id, role=role, name=name,
+                Party.Registered,
+                id=party_uuid(party_id),
+                actor=actor,
+                business_date=day,
+                party_id=party_id,
+                role=role,
+                name=name,
             )
             return [party], Receipt()
 

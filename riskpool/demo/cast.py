@@ -38,11 +38,31 @@ CONTRIBUTIONS = [  # (date, party, yuan): 8000万 by 2020, the notice's fiscal t
 ]
 
 TARGETS = [  # the notice's stage goals (二、目标任务 and the 阶段目标)
-    {"target_id": "lending-2018", "metric": "cumulative_lending", "amount": "200000000.00", "by": "2018-12-31"},
-    {"target_id": "lending-2019", "metric": "cumulative_lending", "amount": "300000000.00", "by": "2019-12-31"},
-    {"target_id": "lending-2020", "metric": "cumulative_lending", "amount": "1000000000.00", "by": "2020-12-31"},
+    {
+        "target_id": "lending-2018",
+        "metric": "cumulative_lending",
+        "amount": "200000000.00",
+        "by": "2018-12-31",
+    },
+    {
+        "target_id": "lending-2019",
+        "metric": "cumulative_lending",
+        "amount": "300000000.00",
+        "by": "2019-12-31",
+    },
+    {
+        "target_id": "lending-2020",
+        "metric": "cumulative_lending",
+        "amount": "1000000000.00",
+        "by": "2020-12-31",
+    },
     {"target_id": "firms-2020", "metric": "firms_served", "count": 50, "by": "2020-12-31"},
-    {"target_id": "fiscal-2020", "metric": "cumulative_contributions", "amount": "80000000.00", "by": "2020-12-31"},
+    {
+        "target_id": "fiscal-2020",
+        "metric": "cumulative_contributions",
+        "amount": "80000000.00",
+        "by": "2020-12-31",
+    },
 ]
 
 FM_MAKER = Actor("fm-zhang", Role.FUND_MANAGER, request_id="demo")

@@ -20,8 +20,28 @@ DEFAULTS_BAD_BANK = ("chaoge-bank", 8)
 DEFAULTS_OTHER_BANKS = 4
 SMALL_LOAN_FEN = 120_000_000
 _PLACES = ["淇滨", "山城", "鹤山", "浚县", "淇县", "示范区", "宝山", "金山"]
-_WORDS = ["星河", "华创", "远景", "博睿", "云帆", "中科", "新材", "智联", "恒通", "汇能",
-          "卓越", "启明", "瑞达", "天工", "信诚", "明德", "合力", "安泰", "宏图", "锐思"]
+_WORDS = [
+    "星河",
+    "华创",
+    "远景",
+    "博睿",
+    "云帆",
+    "中科",
+    "新材",
+    "智联",
+    "恒通",
+    "汇能",
+    "卓越",
+    "启明",
+    "瑞达",
+    "天工",
+    "信诚",
+    "明德",
+    "合力",
+    "安泰",
+    "宏图",
+    "锐思",
+]
 _TRADES = ["电子科技", "新材料", "智能装备", "生物医药", "软件", "光电科技", "环保科技", "数控机械"]
 
 
@@ -71,6 +91,7 @@ def _draft(rng: random.Random, index: int) -> tuple[str, Enrolment]:
 def _choose_defaults(rng: random.Random, drafts: list[tuple[str, Enrolment]]) -> set[int]:
     chosen: set[int] = set()
     for bank in sorted(BANKS):
+
         def fits(b: str, e: Enrolment, bank: str = bank) -> bool:
             if b != bank or e.cover == "insured":
                 return False

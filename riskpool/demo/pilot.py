@@ -20,7 +20,15 @@ from ledger.errors import LedgerError
 from ledger.money import Money
 from ledger.service import Ledger
 from riskpool.demo.cast import (
-    CONTRIBUTIONS, END, FM_CHECKER, FM_MAKER, SCHEME_NAME, START, TARGETS, Cast, all_parties,
+    CONTRIBUTIONS,
+    END,
+    FM_CHECKER,
+    FM_MAKER,
+    SCHEME_NAME,
+    START,
+    TARGETS,
+    Cast,
+    all_parties,
 )
 from riskpool.demo.loans import PlannedLoan, plan_loans
 
@@ -93,8 +101,9 @@ class Pilot:
 
     def _disburse(self, day: date, loan: PlannedLoan) -> None:
         e = loan.enrolment
-        self.app.disburse(Cast.bank(loan.bank_id), self.scheme_id, loan.bank_id, e.loan_ref,
-                          e.principal, disbursed_on=day)
+        self.app.disburse(
+            Cast.bank(loan.bank_id), self.scheme_id, loan.bank_id, e.loan_ref, e.principal, disbursed_on=day
+        )
         instalments = e.term_months // 3
         parts = split(e.principal.fen, [1] * instalments)
         outstanding = e.principal.fen
@@ -116,34 +125,67 @@ class Pilot:
         """A yearly premium (2.5% of principal) or guarantee fee (2%), paid on each anniversary."""
         e = loan.enrolment
         if e.cover == "insured":
-            self.app.record_premium(Cast.insurer(), self.scheme_id, loan.bank_id, e.loan_ref,
-                                    Money(e.principal.fen * 250 // 10_000), paid_on=day)
+            self.app.record_premium(
+                Cast.insurer(),
+                self.scheme_id,
+                loan.bank_id,
+                e.loan_ref,
+                Money(e.principal.fen * 250 // 10_000),
+                paid_on=day,
+            )
         else:
-            self.app.record_fee(Cast.guarantor(), self.scheme_id, loan.bank_id, e.loan_ref,
-                                Money(e.principal.fen * 200 // 10_000), paid_on=day)
+            self.app.record_fee(
+                Cast.guarantor(),
+                self.scheme_id,
+                loan.bank_id,
+                e.loan_ref,
+                Money(e.principal.fen * 200 // 10_000),
+                paid_on=day,
+            )
 
     def _repay(self, day: date, loan: PlannedLoan, principal_fen: int, interest_fen: int) -> None:
-        self.app.repay(Cast.bank(loan.bank_id), self.scheme_id, loan.bank_id, loan.loan_ref,
-                       principal=Money(principal_fen), interest=Money(interest_fen), repaid_on=day)
+        self.app.repay(
+            Cast.bank(loan.bank_id),
+            self.scheme_id,
+            loan.bank_id,
+            loan.loan_ref,
+            principal=Money(principal_fen),
+            interest=Money(interest_fen),
+            repaid_on=day,
+        )
 
     def _default(self, day: date, loan: PlannedLoan, missed_due: date) -> None:
-        self.app.declare_default(Cast.bank(loan.bank_id), self.scheme_id, loan.bank_id, loan.loan_ref,
-                                 overdue_days=(day - missed_due).days, defaulted_on=day)
+        self.app.declare_default(
+            Cast.bank(loan.bank_id),
+            self.scheme_id,
+            loan.bank_id,
+            loan.loan_ref,
+            overdue_days=(day - missed_due).days,
+            defaulted_on=day,
+        )
         self.at(self.later(day, 7, 30), self._file, loan)
 
     def _file(self, day: date, loan: PlannedLoan) -> None:
         bank = Cast.bank(loan.bank_id)
-        outstanding = self.app.loan(bank, self.scheme_id, loan.bank_id, loan.loan_ref).outstanding_at_default_fen
-        receipt = self.app.file_claim(bank, self.scheme_id, loan.bank_id, loan.loan_ref,
-                                      Money(outstanding), filed_on=day)
+        outstanding = self.app.loan(
+            bank, self.scheme_id, loan.bank_id, loan.loan_ref
+        ).outstanding_at_default_fen
+        receipt = self.app.file_claim(
+            bank, self.scheme_id, loan.bank_id, loan.loan_ref, Money(outstanding), filed_on=day
+        )
         self.claims.append(receipt.claim_id)
         self.at(self.later(day, 10, 25), self._review, loan, receipt.claim_id)
 
     def _review(self, day: date, loan: PlannedLoan, claim_id: str) -> None:
         claim = self.app.claim(FM_MAKER, self.scheme_id, claim_id)
         if claim_id.endswith(":1") and self.rng.random() < 0.15:
-            self.app.reject_claim(FM_MAKER, self.scheme_id, claim_id,
-                                  "抵押物处置材料不全 (collateral disposal papers incomplete)", rejected_on=day)
+            self.app.reject_claim(
+                FM_MAKER,
+                self.scheme_id,
+                claim_id,
+                "抵押物处置材料不全 (collateral disposal papers incomplete)",
+                rejected_on=day,
+            )
             self.at(self.later(day, 10, 30), self._file, loan)
             return
         amount = claim.claimed_fen if self.rng.random() < 0.75 else claim.claimed_fen * 97 // 10_000 * 100
@@ -174,8 +216,9 @@ class Pilot:
         if scheme.role_of(party_id) == "government":
             amount = min(amount, scheme.fund_balance(party_id))
         if amount > 0:
-            self.app.pay_settlement(Cast.payer(party_id), self.scheme_id, claim_id, party_id,
-                                    Money(amount), paid_on=day)
+            self.app.pay_settlement(
+                Cast.payer(party_id), self.scheme_id, claim_id, party_id, Money(amount), paid_on=day
+            )
         if claim.owed_to_bank(party_id) > amount:
             self.at(self.later(day, 30, 30), self._pay, claim_id, party_id)
 
@@ -184,8 +227,9 @@ class Pilot:
         gross = claim.approved_fen * self.rng.randint(15, 60) // 100 // 100 * 100
         costs = gross * self.rng.randint(0, 500) // 10_000
         bank = Cast.bank(loan.bank_id)
-        self.app.record_recovery(bank, self.scheme_id, claim_id, gross=Money(gross),
-                                 costs=Money(costs), recovered_on=day)
+        self.app.record_recovery(
+            bank, self.scheme_id, claim_id, gross=Money(gross), costs=Money(costs), recovered_on=day
+        )
         claim = self.app.claim(FM_MAKER, self.scheme_id, claim_id)
         for party_id in claim.party_order():
             owed = claim.owed_by_bank(party_id)
@@ -193,12 +237,14 @@ class Pilot:
                 self.at(self.later(day, 10, 40), self._pay_recovery, loan, claim_id, party_id, owed)
 
     def _pay_recovery(self, day: date, loan: PlannedLoan, claim_id: str, party_id: str, owed: int) -> None:
-        self.app.pay_recovery_part(Cast.bank(loan.bank_id), self.scheme_id, claim_id, party_id,
-                                   Money(owed), paid_on=day)
+        self.app.pay_recovery_part(
+            Cast.bank(loan.bank_id), self.scheme_id, claim_id, party_id, Money(owed), paid_on=day
+        )
 
     def _write_off(self, day: date, loan: PlannedLoan, claim_id: str) -> None:
         if self.app.claim(FM_MAKER, self.scheme_id, claim_id).status != "settled":
             self.at(self.later(day, 60, 60), self._write_off, loan, claim_id)
             return
-        self.app.write_off(Cast.bank(loan.bank_id), self.scheme_id, loan.bank_id, loan.loan_ref,
-                           written_off_on=day)
+        self.app.write_off(
+            Cast.bank(loan.bank_id), self.scheme_id, loan.bank_id, loan.loan_ref, written_off_on=day
+        )

@@ -39,20 +39,44 @@ def test_the_demo_builds_a_pilot_and_prints_what_a_fund_manager_sees_first(tmp_p
     assert result.exit_code == 0, result.output
     for heading in ("Fund balances", "What each party owes", "Loss ratios", "Circuit breakers"):
         assert heading in result.output
-    ledger = Ledger(env={"PERSISTENCE_MODULE": "eventsourcing.sqlite",
-                         "SQLITE_DBNAME": str(tmp_path / "riskpool.db")})
+    ledger = Ledger(
+        env={"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": str(tmp_path / "riskpool.db")}
+    )
     scheme = ledger.scheme("hebi-pilot-2018")
     assert scheme.demo and len(scheme.government_parties()) == 3
     assert sorted(p for p, m in scheme.members.items() if m["role"] == "bank") == [
-        "chaoge-bank", "qihe-bank", "taihang-bank", "yunmeng-bank"]
+        "chaoge-bank",
+        "qihe-bank",
+        "taihang-bank",
+        "yunmeng-bank",
+    ]
     tripped = [key for key, state in scheme.breakers.items() if state["tripped"]]
     assert tripped == ["bank_loss_rate:chaoge-bank"]
-    assert 200 <= sum(1 for _ in ledger.recorder.select_notifications(1, 100_000, topics=[
-        "ledger.domain.loan:Loan.Enrolled"]))
+    assert (
+        sum(
+            1
+            for _ in ledger.recorder.select_notifications(
+                1, 100_000, topics=["ledger.domain.loan:Loan.Enrolled"]
+            )
+        )
+        >= 200
+    )
     topics = {row.topic.rsplit(".", 1)[-1] for row in ledger.recorder.select_notifications(1, 100_000)}
-    for fact in ("Repaid", "Defaulted", "FirstApproved", "Approved", "Rejected", "SettlementPaid",
-                 "RecoveryRecorded", "RecoveryPartPaid", "WrittenOff", "PremiumRecorded",
-                 "GuaranteeFeeRecorded", "BreakerTripped", "ContributionRecorded"):
+    for fact in (
+        "Repaid",
+        "Defaulted",
+        "FirstApproved",
+        "Approved",
+        "Rejected",
+        "SettlementPaid",
+        "RecoveryRecorded",
+        "RecoveryPartPaid",
+        "WrittenOff",
+        "PremiumRecorded",
+        "GuaranteeFeeRecorded",
+        "BreakerTripped",
+        "ContributionRecorded",
+    ):
         assert fact in topics, fact
     ledger.close()
 

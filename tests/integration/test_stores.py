@@ -18,8 +18,12 @@ covers:
   guaranteed:
     split: {guarantor: 4000, prov-reguarantee: 3000, bank: 2000, city-fund: 1000}
 """
-MEMBERS = [("bank-a", "bank"), ("guar-a", "guarantor"), ("prov-reguarantee", "government"),
-           ("city-fund", "government")]
+MEMBERS = [
+    ("bank-a", "bank"),
+    ("guar-a", "guarantor"),
+    ("prov-reguarantee", "government"),
+    ("city-fund", "government"),
+]
 
 
 def ledger_on(env: dict[str, str]) -> Ledger:
@@ -49,8 +53,12 @@ def test_a_ledger_reopened_from_its_store_holds_the_same_aggregates(store_env: d
         (row[0], row[3], row[4]) for row in log
     ]
     claim = reopened.claim(fund_manager(), SCHEME, world.claims["L1"])
-    assert claim.allocations == {"guar-a": 49382715, "prov-reguarantee": 37037037, "bank-a": 24691358,
-                                 "city-fund": 12345679}
+    assert claim.allocations == {
+        "guar-a": 49382715,
+        "prov-reguarantee": 37037037,
+        "bank-a": 24691358,
+        "city-fund": 12345679,
+    }
     reopened.close()
 
 
@@ -62,7 +70,9 @@ def test_a_refusal_leaves_the_store_byte_for_byte_as_it_was(store_env: dict[str,
     world.ledger.close()
 
 
-def test_a_busy_scheme_is_reloaded_from_a_snapshot_not_from_its_first_event(store_env: dict[str, str]) -> None:
+def test_a_busy_scheme_is_reloaded_from_a_snapshot_not_from_its_first_event(
+    store_env: dict[str, str],
+) -> None:
     world = World(ledger=ledger_on(store_env))
     world.found_pool(MEMBERS, yuan("10,000,000.00"))
     world.publish(W1_RULES)

@@ -69,9 +69,7 @@ def test_a_fund_drawdown_one_fen_below_the_threshold_is_not_over() -> None:
 
 def test_at_the_threshold_only_the_bank_loss_rate_is_not_over() -> None:
     figure, base = fen("300.00"), fen("10,000.00")  # exactly 300 bp
-    assert [is_over(kind, figure, base, 300) for kind in KINDS] == [
-        kind != BANK_LOSS_RATE for kind in KINDS
-    ]
+    assert [is_over(kind, figure, base, 300) for kind in KINDS] == [kind != BANK_LOSS_RATE for kind in KINDS]
 
 
 # --- a zero base ---------------------------------------------------------------------------------
@@ -86,9 +84,7 @@ def test_with_a_zero_base_a_positive_figure_is_over_any_threshold(kind: str, max
 
 @pytest.mark.parametrize("kind", KINDS)
 @pytest.mark.parametrize("max_bp", [1, 300, 12000])
-def test_with_a_zero_base_a_zero_figure_is_not_over_a_positive_threshold(
-    kind: str, max_bp: int
-) -> None:
+def test_with_a_zero_base_a_zero_figure_is_not_over_a_positive_threshold(kind: str, max_bp: int) -> None:
     assert not is_over(kind, 0, 0, max_bp)
 
 

@@ -14,8 +14,9 @@ def test_importing_the_ledger_loads_no_web_framework_orm_or_outer_layer() -> Non
         "import sys, json, ledger, ledger.service, ledger.rules, ledger.domain; "
         "print(json.dumps(sorted({m.split('.')[0] for m in sys.modules})))"
     )
-    loaded = json.loads(subprocess.run([sys.executable, "-c", code], check=True, capture_output=True,
-                                       text=True).stdout)
+    loaded = json.loads(
+        subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True).stdout
+    )
     assert not set(FORBIDDEN) & set(loaded), set(FORBIDDEN) & set(loaded)
 
 

@@ -96,26 +96,51 @@ class LedgerMachine(RuleBasedStateMachine):
     def approved_claims(self) -> list[str]:
         return [c for c in self.claims if self.app.claim(FM[0], S, c).approved_fen is not None]
 
-    @rule(data=st.data(), principal=amounts, cover=st.sampled_from(["direct", "guaranteed", "insured"]),
-          ip=st.booleans())
+    @rule(
+        data=st.data(),
+        principal=amounts,
+        cover=st.sampled_from(["direct", "guaranteed", "insured"]),
+        ip=st.booleans(),
+    )
     def enrol_and_disburse(self, data, principal: Money, cover: str, ip: bool) -> None:
         bank = self.pick(data, BANKS)
         ref = f"L{len(self.loans) + 1}"
-        enrolment = Enrolment(ref, "Fictional firm", make_uscc(f"9141060000{len(self.loans):07d}"), "tech_loan",
-                              principal, 450, 24, self.day, cover,
-                              {"direct": None, "guaranteed": "guar", "insured": "ins"}[cover],
-                              ("ip_pledge",) if ip else ())
+        enrolment = Enrolment(
+            ref,
+            "Fictional firm",
+            make_uscc(f"9141060000{len(self.loans):07d}"),
+            "tech_loan",
+            principal,
+            450,
+            24,
+            self.day,
+            cover,
+            {"direct": None, "guaranteed": "guar", "insured": "ins"}[cover],
+            ("ip_pledge",) if ip else (),
+        )
         if self.attempt(lambda: self.app.enrol_loan(party(bank, Role.BANK), S, bank, enrolment)):
             self.loans.append((bank, ref))
-            self.attempt(lambda: self.app.disburse(party(bank, Role.BANK), S, bank, ref, principal,
-                                                   disbursed_on=self.day))
+            self.attempt(
+                lambda: self.app.disburse(
+                    party(bank, Role.BANK), S, bank, ref, principal, disbursed_on=self.day
+                )
+            )
 
     @precondition(lambda self: self.loans)
     @rule(data=st.data(), principal=amounts)
     def repay(self, data, principal: Money) -> None:
         bank, ref = self.pick(data, self.loans)
-        receipt = self.attempt(lambda: self.app.repay(party(bank, Role.BANK), S, bank, ref, principal=principal,
-                                                      interest=Money(100), repaid_on=self.day))
+        receipt = self.attempt(
+            lambda: self.app.repay(
+                party(bank, Role.BANK),
+                S,
+                bank,
+                ref,
+                principal=principal,
+                interest=Money(100),
+                repaid_on=self.day,
+            )
+        )
         if receipt:
             self.facts.append(receipt.fact_id)
 
@@ -123,10 +148,14 @@ class LedgerMachine(RuleBasedStateMachine):
     @rule(data=st.data(), amount=amounts)
     def premium_or_fee(self, data, amount: Money) -> None:
         bank, ref = self.pick(data, self.loans)
-        receipt = self.attempt(lambda: self.app.record_premium(party("ins", Role.INSURER), S, bank, ref, amount,
-                                                               paid_on=self.day))
-        receipt = receipt or self.attempt(lambda: self.app.record_fee(party("guar", Role.GUARANTOR), S, bank, ref,
-                                                                      amount, paid_on=self.day))
+        receipt = self.attempt(
+            lambda: self.app.record_premium(
+                party("ins", Role.INSURER), S, bank, ref, amount, paid_on=self.day
+            )
+        )
+        receipt = receipt or self.attempt(
+            lambda: self.app.record_fee(party("guar", Role.GUARANTOR), S, bank, ref, amount, paid_on=self.day)
+        )
         if receipt:
             self.facts.append(receipt.fact_id)
 
@@ -135,11 +164,15 @@ class LedgerMachine(RuleBasedStateMachine):
     def default_and_file(self, data, overdue: int, fraction: int) -> None:
         bank, ref = self.pick(data, self.loans)
         actor = party(bank, Role.BANK)
-        self.attempt(lambda: self.app.declare_default(actor, S, bank, ref, overdue_days=overdue, defaulted_on=self.day))
+        self.attempt(
+            lambda: self.app.declare_default(actor, S, bank, ref, overdue_days=overdue, defaulted_on=self.day)
+        )
         loan = self.app.loan(actor, S, bank, ref)
         if loan.state == "defaulted":
             claimed = Money(max(1, loan.outstanding_at_default_fen * fraction // 100))
-            receipt = self.attempt(lambda: self.app.file_claim(actor, S, bank, ref, claimed, filed_on=self.day))
+            receipt = self.attempt(
+                lambda: self.app.file_claim(actor, S, bank, ref, claimed, filed_on=self.day)
+            )
             if receipt:
                 self.claims.append(receipt.claim_id)
 
@@ -155,7 +188,9 @@ class LedgerMachine(RuleBasedStateMachine):
         amount = Money(max(1, claim.claimed_fen * fraction // 100))
         if claim.first_approval:
             amount = Money(claim.first_approval["amount_fen"])
-        receipt = self.attempt(lambda: self.app.approve_claim(checker, S, claim_id, amount, approved_on=self.day))
+        receipt = self.attempt(
+            lambda: self.app.approve_claim(checker, S, claim_id, amount, approved_on=self.day)
+        )
         if receipt and receipt.status == "awaiting_second_approval":
             other = FM[1] if checker is FM[0] else FM[0]
             self.attempt(lambda: self.app.approve_claim(other, S, claim_id, amount, approved_on=self.day))
@@ -169,7 +204,9 @@ class LedgerMachine(RuleBasedStateMachine):
         role = {"guar": Role.GUARANTOR, "ins": Role.INSURER}.get(payer, Role.GOVERNMENT)
         actor = FM[0] if payer in FUNDS else party(payer, role)
         amount = Money(max(1, claim.owed_to_bank(payer) * fraction // 100))
-        receipt = self.attempt(lambda: self.app.pay_settlement(actor, S, claim_id, payer, amount, paid_on=self.day))
+        receipt = self.attempt(
+            lambda: self.app.pay_settlement(actor, S, claim_id, payer, amount, paid_on=self.day)
+        )
         if receipt:
             self.facts.append(receipt.fact_id)
 
@@ -181,14 +218,19 @@ class LedgerMachine(RuleBasedStateMachine):
         bank = party(claim.bank_id, Role.BANK)
         gross = Money(max(1, claim.approved_fen * fraction // 100))
         costs = Money(gross.fen * costs_bp // 10_000)
-        receipt = self.attempt(lambda: self.app.record_recovery(bank, S, claim_id, gross=gross, costs=costs,
-                                                                recovered_on=self.day))
+        receipt = self.attempt(
+            lambda: self.app.record_recovery(
+                bank, S, claim_id, gross=gross, costs=costs, recovered_on=self.day
+            )
+        )
         if receipt:
             self.facts.append(receipt.fact_id)
             claim = self.app.claim(FM[0], S, claim_id)
             target = self.pick(data, claim.party_order())
             owed = Money(claim.owed_by_bank(target) or 1)
-            paid = self.attempt(lambda: self.app.pay_recovery_part(bank, S, claim_id, target, owed, paid_on=self.day))
+            paid = self.attempt(
+                lambda: self.app.pay_recovery_part(bank, S, claim_id, target, owed, paid_on=self.day)
+            )
             if paid:
                 self.facts.append(paid.fact_id)
 
@@ -200,7 +242,9 @@ class LedgerMachine(RuleBasedStateMachine):
 
     @rule(fund=st.sampled_from(FUNDS), amount=amounts)
     def contribute(self, fund: str, amount: Money) -> None:
-        receipt = self.attempt(lambda: self.app.record_contribution(FM[0], S, fund, amount, contributed_on=self.day))
+        receipt = self.attempt(
+            lambda: self.app.record_contribution(FM[0], S, fund, amount, contributed_on=self.day)
+        )
         if receipt:
             self.facts.append(receipt.fact_id)
 
@@ -227,7 +271,9 @@ class LedgerMachine(RuleBasedStateMachine):
         for bank, ref in self.loans:
             loan = self.app.loan(FM[0], S, bank, ref)
             if loan.state in ("enrolled", "disbursed", "defaulted"):
-                outstanding += loan.outstanding_at_default_fen if loan.state == "defaulted" else loan.outstanding_fen
+                outstanding += (
+                    loan.outstanding_at_default_fen if loan.state == "defaulted" else loan.outstanding_fen
+                )
         assert self.app.scheme(S).exposure_fen == outstanding
 
     def teardown(self) -> None:
@@ -245,6 +291,8 @@ class LedgerMachine(RuleBasedStateMachine):
 
 TestLedgerInvariants = LedgerMachine.TestCase
 TestLedgerInvariants.settings = settings(
-    max_examples=30, stateful_step_count=60, deadline=None,
+    max_examples=30,
+    stateful_step_count=60,
+    deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
 )

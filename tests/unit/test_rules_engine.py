@@ -41,9 +41,7 @@ BASE = {
     "recovery_costs_max_bp": 500,
 }
 
-W1_GUARANTEED = {
-    "split": {"guarantor": 4000, "prov-reguarantee": 3000, "bank": 2000, "city-fund": 1000}
-}
+W1_GUARANTEED = {"split": {"guarantor": 4000, "prov-reguarantee": 3000, "bank": 2000, "city-fund": 1000}}
 W2_INSURED = {
     "split": {"bank": 2000, "insurer": 8000},
     "caps": {"insurer": {"premium_multiple_max_bp": 15000}},
@@ -73,10 +71,15 @@ def rules_with(**covers: dict[str, Any]) -> RuleVersion:
     return check_rule_version(BASE | {"covers": covers}, PUBLICATION)
 
 
-def loan(cover: str, principal: str = "2,000,000.00", *, party: str | None = None,
-         tags: tuple[str, ...] = (), bank: str = "bank-a") -> LoanTerms:
-    return LoanTerms(bank_id=bank, principal_fen=fen(principal), tags=tags, cover=cover,
-                     cover_party_id=party)
+def loan(
+    cover: str,
+    principal: str = "2,000,000.00",
+    *,
+    party: str | None = None,
+    tags: tuple[str, ...] = (),
+    bank: str = "bank-a",
+) -> LoanTerms:
+    return LoanTerms(bank_id=bank, principal_fen=fen(principal), tags=tags, cover=cover, cover_party_id=party)
 
 
 def part_of(allocation: Allocation, party: str) -> Any:
@@ -89,25 +92,33 @@ def part_of(allocation: Allocation, party: str) -> Any:
 def test_w1_guaranteed_loss_is_shared_4321_to_the_fen() -> None:
     rules = rules_with(guaranteed=W1_GUARANTEED)
     allocation = allocate(rules, loan("guaranteed", party="guar-a"), fen("1,234,567.89"), CapUsage())
-    assert allocation.fen_by_party() == by_party({
-        "guar-a": "493,827.15",
-        "prov-reguarantee": "370,370.37",
-        "bank-a": "246,913.58",
-        "city-fund": "123,456.79",
-    })
+    assert allocation.fen_by_party() == by_party(
+        {
+            "guar-a": "493,827.15",
+            "prov-reguarantee": "370,370.37",
+            "bank-a": "246,913.58",
+            "city-fund": "123,456.79",
+        }
+    )
     assert allocation.approved_fen == fen("1,234,567.89")
 
 
 def test_w1_parties_keep_the_order_of_the_split() -> None:
     rules = rules_with(guaranteed=W1_GUARANTEED)
     terms = loan("guaranteed", party="guar-a")
-    expected = [("guar-a", "guarantor"), ("prov-reguarantee", "prov-reguarantee"),
-                ("bank-a", "bank"), ("city-fund", "city-fund")]
+    expected = [
+        ("guar-a", "guarantor"),
+        ("prov-reguarantee", "prov-reguarantee"),
+        ("bank-a", "bank"),
+        ("city-fund", "city-fund"),
+    ]
     assert claim_parties(rules.covers["guaranteed"], terms) == expected
     allocation = allocate(rules, terms, fen("1,234,567.89"), CapUsage())
     assert [(p.party_id, p.key, p.bp) for p in allocation.parts] == [
-        ("guar-a", "guarantor", 4000), ("prov-reguarantee", "prov-reguarantee", 3000),
-        ("bank-a", "bank", 2000), ("city-fund", "city-fund", 1000),
+        ("guar-a", "guarantor", 4000),
+        ("prov-reguarantee", "prov-reguarantee", 3000),
+        ("bank-a", "bank", 2000),
+        ("city-fund", "city-fund", 1000),
     ]
 
 
@@ -127,8 +138,9 @@ def test_w2_three_claims_in_a_year_fill_the_insurers_cap_and_overflow() -> None:
     year: dict[str, int] = {}
     premiums = {"ins-a": fen("100,000.00")}
     for approved, expected in W2_CLAIMS:
-        usage = CapUsage(year_allocations=dict(year), bank_year_allocations=dict(year),
-                         year_premiums=premiums)
+        usage = CapUsage(
+            year_allocations=dict(year), bank_year_allocations=dict(year), year_premiums=premiums
+        )
         allocation = allocate(rules, terms, fen(approved), usage)
         assert allocation.fen_by_party() == by_party(expected), approved
         for party, amount in allocation.fen_by_party().items():
@@ -138,32 +150,44 @@ def test_w2_three_claims_in_a_year_fill_the_insurers_cap_and_overflow() -> None:
 
 def test_w2_second_claim_cuts_the_insurer_to_its_room_and_overflows_the_cut() -> None:
     rules = rules_with(insured=W2_INSURED)
-    usage = CapUsage(year_allocations={"ins-a": fen("96,000.00"), "bank-a": fen("24,000.00")},
-                     year_premiums={"ins-a": fen("100,000.00")})
+    usage = CapUsage(
+        year_allocations={"ins-a": fen("96,000.00"), "bank-a": fen("24,000.00")},
+        year_premiums={"ins-a": fen("100,000.00")},
+    )
     allocation = allocate(rules, loan("insured", party="ins-a"), fen("100,000.00"), usage)
     insurer, bank, fund = (part_of(allocation, p) for p in ("ins-a", "bank-a", "city-fund"))
     assert (insurer.split_fen, insurer.cut_fen, insurer.allocated_fen) == (
-        fen("80,000.00"), fen("26,000.00"), fen("54,000.00"))
+        fen("80,000.00"),
+        fen("26,000.00"),
+        fen("54,000.00"),
+    )
     assert (bank.split_fen, bank.overflow_fen, bank.allocated_fen) == (
-        fen("20,000.00"), fen("5,200.00"), fen("25,200.00"))
-    assert (fund.split_fen, fund.overflow_fen, fund.allocated_fen) == (
-        0, fen("20,800.00"), fen("20,800.00"))
+        fen("20,000.00"),
+        fen("5,200.00"),
+        fen("25,200.00"),
+    )
+    assert (fund.split_fen, fund.overflow_fen, fund.allocated_fen) == (0, fen("20,800.00"), fen("20,800.00"))
 
 
 def test_w2_third_claim_gives_the_insurer_nothing_once_its_cap_is_used() -> None:
     rules = rules_with(insured=W2_INSURED)
-    usage = CapUsage(year_allocations={"ins-a": fen("150,000.00")},
-                     year_premiums={"ins-a": fen("100,000.00")})
+    usage = CapUsage(
+        year_allocations={"ins-a": fen("150,000.00")}, year_premiums={"ins-a": fen("100,000.00")}
+    )
     allocation = allocate(rules, loan("insured", party="ins-a"), fen("50,000.00"), usage)
     assert allocation.fen_by_party() == by_party(
-        {"bank-a": "18,000.00", "ins-a": "0.00", "city-fund": "32,000.00"})
+        {"bank-a": "18,000.00", "ins-a": "0.00", "city-fund": "32,000.00"}
+    )
     assert part_of(allocation, "ins-a").cut_fen == fen("40,000.00")
 
 
 def test_w2_claim_parties_are_the_split_then_the_overflow_only_fund() -> None:
     rules = rules_with(insured=W2_INSURED)
     assert claim_parties(rules.covers["insured"], loan("insured", party="ins-a")) == [
-        ("bank-a", "bank"), ("ins-a", "insurer"), ("city-fund", "city-fund")]
+        ("bank-a", "bank"),
+        ("ins-a", "insurer"),
+        ("city-fund", "city-fund"),
+    ]
 
 
 # --- W3: tiers, bonus, bp_max ---------------------------------------------------------------
@@ -221,15 +245,18 @@ W10_RULES = {"per_bank_per_year_max": "2000000.00"}
 
 def test_w10_first_claim_of_the_year_is_within_the_per_bank_cap() -> None:
     rules = direct_with_caps(W10_RULES, {"bank": 10000})
-    allocation = allocate(rules, loan("direct", "3,000,000.00", tags=("ip_pledge",)),
-                          fen("2,000,000.00"), CapUsage())
+    allocation = allocate(
+        rules, loan("direct", "3,000,000.00", tags=("ip_pledge",)), fen("2,000,000.00"), CapUsage()
+    )
     assert allocation.fen_by_party() == by_party({"gz-fund": "1,000,000.00", "bank-a": "1,000,000.00"})
 
 
 def test_w10_second_claim_of_the_same_bank_is_cut_to_what_is_left_of_the_years_cap() -> None:
     rules = direct_with_caps(W10_RULES, {"bank": 10000})
-    usage = CapUsage(year_allocations={"gz-fund": fen("1,000,000.00")},
-                     bank_year_allocations={"gz-fund": fen("1,000,000.00")})
+    usage = CapUsage(
+        year_allocations={"gz-fund": fen("1,000,000.00")},
+        bank_year_allocations={"gz-fund": fen("1,000,000.00")},
+    )
     allocation = allocate(rules, loan("direct", "8,000,000.00"), fen("5,000,000.00"), usage)
     assert allocation.fen_by_party() == by_party({"gz-fund": "1,000,000.00", "bank-a": "4,000,000.00"})
     assert part_of(allocation, "gz-fund").split_fen == fen("1,500,000.00")
@@ -252,8 +279,10 @@ def test_a_per_bank_cap_is_not_cut_by_what_other_banks_used() -> None:
 
 def test_a_per_claim_cap_ignores_what_was_used_earlier_in_the_year() -> None:
     rules = direct_with_caps({"per_claim_max": "500000.00"}, {"bank": 10000})
-    usage = CapUsage(year_allocations={"gz-fund": fen("9,000,000.00")},
-                     bank_year_allocations={"gz-fund": fen("9,000,000.00")})
+    usage = CapUsage(
+        year_allocations={"gz-fund": fen("9,000,000.00")},
+        bank_year_allocations={"gz-fund": fen("9,000,000.00")},
+    )
     allocation = allocate(rules, loan("direct", "8,000,000.00"), fen("5,000,000.00"), usage)
     assert allocation.fen_by_party() == by_party({"gz-fund": "500,000.00", "bank-a": "4,500,000.00"})
 
@@ -278,12 +307,13 @@ def test_an_annual_cap_counts_the_whole_schemes_allocations_of_the_year(
 
 def test_with_several_caps_on_one_party_its_room_is_the_smallest() -> None:
     rules = direct_with_caps(
-        {"per_claim_max": "1200000.00", "per_bank_per_year_max": "2000000.00",
-         "annual_max": "5000000.00"},
+        {"per_claim_max": "1200000.00", "per_bank_per_year_max": "2000000.00", "annual_max": "5000000.00"},
         {"bank": 10000},
     )
-    usage = CapUsage(year_allocations={"gz-fund": fen("3,900,000.00")},
-                     bank_year_allocations={"gz-fund": fen("1,000,000.00")})
+    usage = CapUsage(
+        year_allocations={"gz-fund": fen("3,900,000.00")},
+        bank_year_allocations={"gz-fund": fen("1,000,000.00")},
+    )
     # rooms: per claim 1,200,000.00; per bank 1,000,000.00; annual 1,100,000.00
     allocation = allocate(rules, loan("direct", "8,000,000.00"), fen("5,000,000.00"), usage)
     assert allocation.fen_by_party() == by_party({"gz-fund": "1,000,000.00", "bank-a": "4,000,000.00"})
@@ -291,15 +321,18 @@ def test_with_several_caps_on_one_party_its_room_is_the_smallest() -> None:
 
 def test_a_fee_multiple_cap_is_rounded_down_to_the_fen() -> None:
     # §3: 150% of 33,333.33 is 49,999.99 (a cap never exceeds its exact value)
-    rules = rules_with(guaranteed={
-        "split": {"guarantor": 4000, "city-fund": 6000},
-        "caps": {"guarantor": {"fee_multiple_max_bp": 15000}},
-        "overflow": {"city-fund": 10000},
-    })
+    rules = rules_with(
+        guaranteed={
+            "split": {"guarantor": 4000, "city-fund": 6000},
+            "caps": {"guarantor": {"fee_multiple_max_bp": 15000}},
+            "overflow": {"city-fund": 10000},
+        }
+    )
     usage = CapUsage(year_fees={"guar-a": fen("33,333.33")})
     allocation = allocate(rules, loan("guaranteed", party="guar-a"), fen("200,000.00"), usage)
     assert allocation.fen_by_party() == by_party(
-        {"guar-a": "49,999.99", "city-fund": "150,000.01", "bank-a": "0.00"})
+        {"guar-a": "49,999.99", "city-fund": "150,000.01", "bank-a": "0.00"}
+    )
 
 
 def test_a_premium_multiple_cap_is_rounded_down_to_the_fen() -> None:
@@ -308,13 +341,13 @@ def test_a_premium_multiple_cap_is_rounded_down_to_the_fen() -> None:
     allocation = allocate(rules, loan("insured", party="ins-a"), fen("100,000.00"), usage)
     # insurer 80,000.00 cut to 49,999.99; the 30,000.01 cut splits 2000/8000 -> 6,000.00 / 24,000.01
     assert allocation.fen_by_party() == by_party(
-        {"bank-a": "26,000.00", "ins-a": "49,999.99", "city-fund": "24,000.01"})
+        {"bank-a": "26,000.00", "ins-a": "49,999.99", "city-fund": "24,000.01"}
+    )
 
 
 def test_premiums_and_fees_of_other_parties_do_not_widen_a_cap() -> None:
     rules = rules_with(insured=W2_INSURED)
-    usage = CapUsage(year_premiums={"ins-b": fen("1,000,000.00")},
-                     year_fees={"ins-a": fen("1,000,000.00")})
+    usage = CapUsage(year_premiums={"ins-b": fen("1,000,000.00")}, year_fees={"ins-a": fen("1,000,000.00")})
     allocation = allocate(rules, loan("insured", party="ins-a"), fen("100,000.00"), usage)
     assert allocation.fen_by_party()["ins-a"] == 0
 
@@ -323,61 +356,87 @@ def test_premiums_and_fees_of_other_parties_do_not_widen_a_cap() -> None:
 
 
 def test_overflow_that_itself_hits_a_cap_overflows_again_to_those_with_room() -> None:
-    rules = rules_with(insured={
-        "split": {"bank": 2000, "insurer": 8000},
-        "caps": {"insurer": {"per_claim_max": "30000.00"},
-                 "city-fund": {"per_claim_max": "10000.00"}},
-        "overflow": {"city-fund": 5000, "prov-reguarantee": 5000},
-    })
+    rules = rules_with(
+        insured={
+            "split": {"bank": 2000, "insurer": 8000},
+            "caps": {"insurer": {"per_claim_max": "30000.00"}, "city-fund": {"per_claim_max": "10000.00"}},
+            "overflow": {"city-fund": 5000, "prov-reguarantee": 5000},
+        }
+    )
     allocation = allocate(rules, loan("insured", party="ins-a"), fen("100,000.00"), CapUsage())
     # cut 50,000.00: city-fund 25,000.00 -> 10,000.00, prov 25,000.00; the 15,000.00 to prov
-    assert allocation.fen_by_party() == by_party({
-        "bank-a": "20,000.00", "ins-a": "30,000.00", "city-fund": "10,000.00",
-        "prov-reguarantee": "40,000.00"})
+    assert allocation.fen_by_party() == by_party(
+        {
+            "bank-a": "20,000.00",
+            "ins-a": "30,000.00",
+            "city-fund": "10,000.00",
+            "prov-reguarantee": "40,000.00",
+        }
+    )
     assert part_of(allocation, "prov-reguarantee").overflow_fen == fen("40,000.00")
 
 
 def test_what_an_overflow_party_cannot_take_is_split_again_by_the_others_overflow_bp() -> None:
-    rules = rules_with(insured={
-        "split": {"bank": 2000, "insurer": 8000},
-        "caps": {"insurer": {"per_claim_max": "30000.00"},
-                 "city-fund": {"per_claim_max": "10000.00"}},
-        "overflow": {"city-fund": 5000, "prov-reguarantee": 3000, "gov-a": 2000},
-    })
+    rules = rules_with(
+        insured={
+            "split": {"bank": 2000, "insurer": 8000},
+            "caps": {"insurer": {"per_claim_max": "30000.00"}, "city-fund": {"per_claim_max": "10000.00"}},
+            "overflow": {"city-fund": 5000, "prov-reguarantee": 3000, "gov-a": 2000},
+        }
+    )
     allocation = allocate(rules, loan("insured", party="ins-a"), fen("100,000.00"), CapUsage())
     # round 1: 50,000.00 -> 25,000.00 (10,000.00 taken) / 15,000.00 / 10,000.00
     # round 2: 15,000.00 by 3000/2000 -> 9,000.00 / 6,000.00
-    assert allocation.fen_by_party() == by_party({
-        "bank-a": "20,000.00", "ins-a": "30,000.00", "city-fund": "10,000.00",
-        "prov-reguarantee": "24,000.00", "gov-a": "16,000.00"})
+    assert allocation.fen_by_party() == by_party(
+        {
+            "bank-a": "20,000.00",
+            "ins-a": "30,000.00",
+            "city-fund": "10,000.00",
+            "prov-reguarantee": "24,000.00",
+            "gov-a": "16,000.00",
+        }
+    )
 
 
 def test_what_no_overflow_party_has_room_for_is_borne_by_the_bank() -> None:
-    rules = rules_with(insured={
-        "split": {"bank": 2000, "insurer": 8000},
-        "caps": {"insurer": {"per_claim_max": "30000.00"},
-                 "city-fund": {"per_claim_max": "10000.00"},
-                 "prov-reguarantee": {"per_claim_max": "5000.00"}},
-        "overflow": {"city-fund": 8000, "prov-reguarantee": 2000},
-    })
+    rules = rules_with(
+        insured={
+            "split": {"bank": 2000, "insurer": 8000},
+            "caps": {
+                "insurer": {"per_claim_max": "30000.00"},
+                "city-fund": {"per_claim_max": "10000.00"},
+                "prov-reguarantee": {"per_claim_max": "5000.00"},
+            },
+            "overflow": {"city-fund": 8000, "prov-reguarantee": 2000},
+        }
+    )
     allocation = allocate(rules, loan("insured", party="ins-a"), fen("100,000.00"), CapUsage())
-    assert allocation.fen_by_party() == by_party({
-        "bank-a": "55,000.00", "ins-a": "30,000.00", "city-fund": "10,000.00",
-        "prov-reguarantee": "5,000.00"})
+    assert allocation.fen_by_party() == by_party(
+        {
+            "bank-a": "55,000.00",
+            "ins-a": "30,000.00",
+            "city-fund": "10,000.00",
+            "prov-reguarantee": "5,000.00",
+        }
+    )
     assert [p.party_id for p in allocation.parts] == ["bank-a", "ins-a", "city-fund", "prov-reguarantee"]
 
 
 def test_an_overflow_party_whose_cap_is_already_used_takes_nothing() -> None:
-    rules = rules_with(insured={
-        **W2_INSURED,
-        "caps": {"insurer": {"premium_multiple_max_bp": 15000},
-                 "city-fund": {"annual_max": "10000.00"}},
-    })
-    usage = CapUsage(year_allocations={"ins-a": fen("150,000.00"), "city-fund": fen("10,000.00")},
-                     year_premiums={"ins-a": fen("100,000.00")})
+    rules = rules_with(
+        insured={
+            **W2_INSURED,
+            "caps": {"insurer": {"premium_multiple_max_bp": 15000}, "city-fund": {"annual_max": "10000.00"}},
+        }
+    )
+    usage = CapUsage(
+        year_allocations={"ins-a": fen("150,000.00"), "city-fund": fen("10,000.00")},
+        year_premiums={"ins-a": fen("100,000.00")},
+    )
     allocation = allocate(rules, loan("insured", party="ins-a"), fen("50,000.00"), usage)
     assert allocation.fen_by_party() == by_party(
-        {"bank-a": "50,000.00", "ins-a": "0.00", "city-fund": "0.00"})
+        {"bank-a": "50,000.00", "ins-a": "0.00", "city-fund": "0.00"}
+    )
 
 
 def test_a_cut_on_a_cover_without_overflow_is_borne_by_the_bank() -> None:
@@ -385,36 +444,56 @@ def test_a_cut_on_a_cover_without_overflow_is_borne_by_the_bank() -> None:
     rules = rules_with(guaranteed={**W1_GUARANTEED, "caps": caps})
     allocation = allocate(rules, loan("guaranteed", party="guar-a"), fen("1,234,567.89"), CapUsage())
     # guar-a 493,827.15 cut to 400,000.00; the 93,827.15 goes to bank-a's 246,913.58
-    assert allocation.fen_by_party() == by_party({
-        "guar-a": "400,000.00", "prov-reguarantee": "370,370.37",
-        "bank-a": "340,740.73", "city-fund": "123,456.79"})
+    assert allocation.fen_by_party() == by_party(
+        {
+            "guar-a": "400,000.00",
+            "prov-reguarantee": "370,370.37",
+            "bank-a": "340,740.73",
+            "city-fund": "123,456.79",
+        }
+    )
 
 
 def test_a_cut_without_overflow_reaches_the_bank_even_when_the_split_does_not_name_it() -> None:
-    rules = rules_with(guaranteed={
-        "split": {"guarantor": 5000, "city-fund": 5000},
-        "caps": {"guarantor": {"per_claim_max": "10000.00"}},
-    })
+    rules = rules_with(
+        guaranteed={
+            "split": {"guarantor": 5000, "city-fund": 5000},
+            "caps": {"guarantor": {"per_claim_max": "10000.00"}},
+        }
+    )
     terms = loan("guaranteed", party="guar-a")
     assert claim_parties(rules.covers["guaranteed"], terms) == [
-        ("guar-a", "guarantor"), ("city-fund", "city-fund"), ("bank-a", "bank")]
+        ("guar-a", "guarantor"),
+        ("city-fund", "city-fund"),
+        ("bank-a", "bank"),
+    ]
     allocation = allocate(rules, terms, fen("100,000.00"), CapUsage())
     assert [(p.party_id, p.allocated_fen) for p in allocation.parts] == [
-        ("guar-a", fen("10,000.00")), ("city-fund", fen("50,000.00")), ("bank-a", fen("40,000.00"))]
+        ("guar-a", fen("10,000.00")),
+        ("city-fund", fen("50,000.00")),
+        ("bank-a", fen("40,000.00")),
+    ]
 
 
 # --- the claim's party order ------------------------------------------------------------------
 
 
 def test_claim_parties_are_split_keys_as_written_then_overflow_only_parties_then_the_bank() -> None:
-    rules = rules_with(insured={
-        "split": {"insurer": 7000, "gov-b": 1000, "bank": 2000},
-        "caps": {"insurer": {"per_claim_max": "1.00"}},
-        "overflow": {"gov-c": 3000, "bank": 2000, "gov-a": 5000},
-    })
+    rules = rules_with(
+        insured={
+            "split": {"insurer": 7000, "gov-b": 1000, "bank": 2000},
+            "caps": {"insurer": {"per_claim_max": "1.00"}},
+            "overflow": {"gov-c": 3000, "bank": 2000, "gov-a": 5000},
+        }
+    )
     terms = loan("insured", party="ins-a")
-    expected = [("ins-a", "insurer"), ("gov-b", "gov-b"), ("bank-a", "bank"),
-                ("gov-c", "gov-c"), ("gov-a", "gov-a")]
+    expected = [
+        ("ins-a", "insurer"),
+        ("gov-b", "gov-b"),
+        ("bank-a", "bank"),
+        ("gov-c", "gov-c"),
+        ("gov-a", "gov-a"),
+    ]
     assert claim_parties(rules.covers["insured"], terms) == expected
     allocation = allocate(rules, terms, fen("100,000.00"), CapUsage())
     assert [(p.party_id, p.key) for p in allocation.parts] == expected
@@ -469,8 +548,14 @@ VERSIONS = ["2018-10-01", "2020-01-01", "2021-07-01"]
 
 @pytest.mark.parametrize(
     ("day", "number"),
-    [("2018-10-01", 1), ("2019-12-31", 1), ("2020-01-01", 2), ("2021-06-30", 2),
-     ("2021-07-01", 3), ("2030-01-01", 3)],
+    [
+        ("2018-10-01", 1),
+        ("2019-12-31", 1),
+        ("2020-01-01", 2),
+        ("2021-06-30", 2),
+        ("2021-07-01", 3),
+        ("2030-01-01", 3),
+    ],
 )
 def test_the_rule_in_force_is_the_last_version_effective_on_that_day(day: str, number: int) -> None:
     assert rule_in_force(VERSIONS, day) == number
@@ -515,8 +600,7 @@ def claims(draw: st.DrawFn) -> tuple[RuleVersion, LoanTerms, int, CapUsage]:
     rules = rules_with(insured=cover)
     parties = ["bank-a", "ins-a", "gov-a", "gov-b", "gov-c"]
     used = st.dictionaries(st.sampled_from(parties), st.integers(0, 10**9))
-    usage = CapUsage(year_allocations=draw(used), bank_year_allocations=draw(used),
-                     year_premiums=draw(used))
+    usage = CapUsage(year_allocations=draw(used), bank_year_allocations=draw(used), year_premiums=draw(used))
     return rules, loan("insured", party="ins-a"), draw(st.integers(0, 10**10)), usage
 
 

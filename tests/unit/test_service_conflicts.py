@@ -11,7 +11,9 @@ from features.world import SCHEME, World, fund_manager, yuan
 from ledger.errors import VersionConflict
 
 
-def test_a_command_that_always_conflicts_is_refused_with_version_conflict(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_command_that_always_conflicts_is_refused_with_version_conflict(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     world = World()
     world.found_pool([("bank-a", "bank"), ("city-fund", "government")], yuan("1,000,000.00"))
     before = world.stored()
@@ -24,8 +26,9 @@ def test_a_command_that_always_conflicts_is_refused_with_version_conflict(monkey
     monkeypatch.setattr(world.ledger, "save", conflicting_save)
     monkeypatch.setattr("ledger.service.base.CONFLICT_BACKOFF_SECONDS_MAX", 0)
     with pytest.raises(VersionConflict) as refused:
-        world.ledger.record_contribution(fund_manager(), SCHEME, "city-fund", yuan("1.00"),
-                                         contributed_on=date(2019, 1, 1))
+        world.ledger.record_contribution(
+            fund_manager(), SCHEME, "city-fund", yuan("1.00"), contributed_on=date(2019, 1, 1)
+        )
     assert refused.value.code == "version_conflict"
     assert len(attempts) == 8
     monkeypatch.undo()
@@ -44,7 +47,8 @@ def test_a_command_that_conflicts_once_runs_again_on_fresh_state(monkeypatch: py
         return real_save(*aggregates, **kwargs)
 
     monkeypatch.setattr(world.ledger, "save", save_once_conflicting)
-    receipt = world.ledger.record_contribution(fund_manager(), SCHEME, "city-fund", yuan("1.00"),
-                                               contributed_on=date(2019, 1, 1))
+    receipt = world.ledger.record_contribution(
+        fund_manager(), SCHEME, "city-fund", yuan("1.00"), contributed_on=date(2019, 1, 1)
+    )
     assert receipt.fact_id == "city-fund:contribution:2" and len(calls) == 2
     assert world.scheme().contributed["city-fund"] == 100_000_000 + 100  # 1,000,000.00 + 1.00
