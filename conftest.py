@@ -83,3 +83,15 @@ def store_env(request: pytest.FixtureRequest, tmp_path: Path) -> dict[str, str]:
     if request.param == "sqlite":
         return {"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": str(tmp_path / "ledger.db")}
     return postgres_env(request.getfixturevalue("postgres_schema"))
+
+
+@pytest.fixture
+def read_models_url(store_env: dict[str, str], tmp_path: Path) -> str:
+    """The projections' SQLAlchemy URL beside `store_env`: a sibling SQLite file, or the same
+    PostgreSQL schema."""
+    if store_env["PERSISTENCE_MODULE"] == "eventsourcing.sqlite":
+        return f"sqlite:///{tmp_path / 'ledger.projections.db'}"
+    url = urlsplit(POSTGRES_URL)
+    return (
+        f"postgresql+psycopg://{url.netloc}{url.path}?options=-csearch_path%3D{store_env['POSTGRES_SCHEMA']}"
+    )

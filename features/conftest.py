@@ -173,3 +173,27 @@ def paid_share(world: World, party: str, loan: str) -> None:
     world.ledger.pay_settlement(
         world.actor(party), SCHEME, world.claims[loan], party, Money(owed), paid_on=world.next_day()
     )
+
+
+@given(parsers.parse('every party has paid its share of the claim on loan "{loan}"'))
+def everyone_paid(world: World, loan: str) -> None:
+    claim = world.claim(loan)
+    for party in claim.party_order():
+        owed = claim.owed_to_bank(party)
+        if owed:
+            world.ledger.pay_settlement(
+                world.actor(party), SCHEME, claim.claim_id, party, Money(owed), paid_on=world.next_day()
+            )
+    assert world.claim(loan).status == "settled"
+
+
+@given(parsers.parse('"{bank}" recovered {gross} gross with {costs} costs on the claim on loan "{loan}"'))
+def recovered(world: World, bank: str, gross: str, costs: str, loan: str) -> None:
+    world.ledger.record_recovery(
+        world.actor(bank),
+        SCHEME,
+        world.claims[loan],
+        gross=yuan(gross),
+        costs=yuan(costs),
+        recovered_on=world.next_day(),
+    )

@@ -78,18 +78,6 @@ def fm_reverses_fact(world: World, fact: str, reason: str) -> None:
     _reverse(world, "fm-alice", fact, reason)
 
 
-@given(parsers.parse('"{bank}" recovered {gross} gross with {costs} costs on the claim on loan "{loan}"'))
-def recovered(world: World, bank: str, gross: str, costs: str, loan: str) -> None:
-    world.ledger.record_recovery(
-        world.actor(bank),
-        SCHEME,
-        world.claims[loan],
-        gross=yuan(gross),
-        costs=yuan(costs),
-        recovered_on=world.next_day(),
-    )
-
-
 @given(parsers.parse('"{bank}" paid "{party}" its recovery part on the claim on loan "{loan}"'))
 def paid_recovery_part(world: World, bank: str, party: str, loan: str) -> None:
     owed = world.claim(loan).owed_by_bank(party)

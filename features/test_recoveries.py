@@ -2,24 +2,12 @@
 
 from __future__ import annotations
 
-from pytest_bdd import given, parsers, scenarios, then, when
+from pytest_bdd import parsers, scenarios, then, when
 
 from features.world import SCHEME, World, yuan
-from ledger.money import Money, format_fen
+from ledger.money import format_fen
 
 scenarios("recoveries.feature")
-
-
-@given(parsers.parse('every party has paid its share of the claim on loan "{loan}"'))
-def everyone_paid(world: World, loan: str) -> None:
-    claim = world.claim(loan)
-    for party in claim.party_order():
-        owed = claim.owed_to_bank(party)
-        if owed:
-            world.ledger.pay_settlement(
-                world.actor(party), SCHEME, claim.claim_id, party, Money(owed), paid_on=world.next_day()
-            )
-    assert world.claim(loan).status == "settled"
 
 
 def _recover(world: World, bank: str, loan: str, gross: str, costs: str):
@@ -31,11 +19,6 @@ def _recover(world: World, bank: str, loan: str, gross: str, costs: str):
         costs=yuan(costs),
         recovered_on=world.next_day(),
     )
-
-
-@given(parsers.parse('"{bank}" recovered {gross} gross with {costs} costs on the claim on loan "{loan}"'))
-def recovered(world: World, bank: str, gross: str, costs: str, loan: str) -> None:
-    _recover(world, bank, loan, gross, costs)
 
 
 @when(parsers.parse('"{bank}" recovers {gross} gross with {costs} costs on the claim on loan "{loan}"'))

@@ -8,12 +8,16 @@ from datetime import date, timedelta
 from typing import Any
 
 import yaml
+from sqlalchemy import Engine, create_engine
+from sqlalchemy.pool import StaticPool
 
 from ledger.actors import Actor, Role
 from ledger.errors import LedgerError
 from ledger.money import Money
 from ledger.service import Enrolment, Ledger, Receipt
 from ledger.uscc import make_uscc
+from projections.runner import Runner
+from projections.store import ProjectionStore
 
 SCHEME = "pool"
 TODAY = date(2026, 11, 27)
@@ -47,6 +51,19 @@ class World:
     receipt: Receipt | None = None
     error: LedgerError | None = None
     before: list[tuple[Any, ...]] = field(default_factory=list)
+    runner: Runner | None = None
+
+    def read_models(self) -> Engine:
+        """The projections, caught up with everything recorded so far (read-your-writes)."""
+        if self.runner is None:
+            engine = create_engine(
+                "sqlite://", poolclass=StaticPool, connect_args={"check_same_thread": False}
+            )
+            store = ProjectionStore(engine)
+            store.create()
+            self.runner = Runner(self.ledger, store)
+        self.runner.wait_for(self.ledger.recorder.max_notification_id() or 0)
+        return self.runner.store.engine
 
     def actor(self, party_id: str) -> Actor:
         """The principal acting for a party, or a fund manager / regulator by principal name."""

@@ -106,6 +106,7 @@ def ratio_percent(numerator: int, denominator: int) -> str | None:
 
     None when the denominator is zero: a ratio over nothing is reported as absent.
     """
+    assert type(numerator) is int and type(denominator) is int, "ratios are of whole fen"
     if denominator == 0:
         return None
     sign = "-" if (numerator < 0) != (denominator < 0) and numerator != 0 else ""

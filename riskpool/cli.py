@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+from datetime import date
 from pathlib import Path
 from typing import Annotated
 
@@ -9,12 +11,15 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from ledger.calendar import today_in_china
 from ledger.errors import LedgerError
 from ledger.rules import Publication, check_rule_version, load_document
-from riskpool.bootstrap import build_ledger
+from projections.check import differences
+from projections.replay import as_of
+from riskpool.bootstrap import System, build_system
 from riskpool.demo import DemoRefused, build_demo, scheme_id_for
 from riskpool.demo.cast import END, START
-from riskpool.report import PoolReport
+from riskpool.report import render
 from riskpool.settings import Settings
 
 app = typer.Typer(
@@ -23,7 +28,9 @@ app = typer.Typer(
     add_completion=False,
 )
 rules_app = typer.Typer(help="Rule version documents.", no_args_is_help=True)
+projections_app = typer.Typer(help="The read models derived from the event log.", no_args_is_help=True)
 app.add_typer(rules_app, name="rules")
+app.add_typer(projections_app, name="projections")
 console = Console()
 
 DatabaseUrl = Annotated[
@@ -36,8 +43,32 @@ DatabaseUrl = Annotated[
 ]
 
 
-def _settings(database_url: str | None) -> Settings:
-    return Settings(database_url=database_url) if database_url else Settings()
+def _system(database_url: str | None) -> System:
+    return build_system(Settings(database_url=database_url) if database_url else Settings())
+
+
+@contextmanager
+def _progress(description: str, total: int | None):
+    columns = (
+        TextColumn("[progress.description]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+    )
+    with Progress(*columns, console=console, transient=True) as progress:
+        task = progress.add_task(description, total=total)
+        yield lambda n: progress.advance(task, n)
+
+
+def _catch_up(system: System) -> None:
+    behind = (system.ledger.recorder.max_notification_id() or 0) - system.runner.position
+    with _progress("Projecting events", max(behind, 0)) as advance:
+        system.runner.catch_up(advance)
+
+
+def _fail(error: LedgerError) -> None:
+    console.print(f"[red]{error.code}[/red]: {error.message}")
+    raise typer.Exit(code=1)
 
 
 @app.command()
@@ -47,46 +78,85 @@ def demo(
     database_url: DatabaseUrl = None,
 ) -> None:
     """Build a realistic 2018–2020 pilot scheme (Hebi notice) and print what a fund manager sees first."""
-    settings = _settings(database_url)
-    ledger = build_ledger(settings)
-    columns = (
-        TextColumn("[progress.description]{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("days"),
-        TimeElapsedColumn(),
-    )
+    system = _system(database_url)
     try:
-        with Progress(*columns, console=console, transient=True) as progress:
-            task = progress.add_task("Recording the pilot, 2018-2020", total=(END - START).days)
-            pilot = build_demo(ledger, seed, force=force, advance=lambda days: progress.advance(task, days))
+        with _progress("Recording the pilot, 2018-2020 (days)", (END - START).days) as advance:
+            pilot = build_demo(system.ledger, seed, force=force, advance=advance)
     except DemoRefused as refused:
         console.print(f"[red]Refused:[/red] {refused}")
         raise typer.Exit(code=2) from None
     scheme_id = scheme_id_for(seed)
     if pilot is None:
         console.print(f"Scheme {scheme_id} is already in this ledger; showing it as it stands.")
-        claims = _claims_of(ledger, scheme_id)
     else:
-        claims = pilot.claims
         refused = ", ".join(f"{n} {code}" for code, n in sorted(pilot.refused.items())) or "none"
         console.print(
             f"Recorded {len(pilot.loans)} planned loans ({refused} enrolments refused), "
-            f"{len(claims)} claims, {ledger.recorder.max_notification_id()} events "
-            f"in {settings.database_url}"
+            f"{len(pilot.claims)} claims, {system.ledger.recorder.max_notification_id()} events "
+            f"in {system.settings.database_url}"
         )
-    PoolReport.build(ledger, scheme_id, claims).render(console)
+    _catch_up(system)
+    with system.store.engine.connect() as conn:
+        render(console, conn, scheme_id, END)
+    system.close()
 
 
 @app.command()
-def report(scheme_id: str, database_url: DatabaseUrl = None) -> None:
-    """Print fund balances, what each party owes, loss ratios and breakers for a scheme."""
-    ledger = build_ledger(_settings(database_url))
+def report(
+    scheme_id: str,
+    as_of_date: Annotated[str | None, typer.Option(help="As the ledger stood on this business date.")] = None,
+    as_of_position: Annotated[
+        int | None, typer.Option(help="As the ledger stood at this log position.")
+    ] = None,
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Print fund balances, what each party owes, loss ratios and breakers of a scheme."""
+    system = _system(database_url)
     try:
-        PoolReport.build(ledger, scheme_id, _claims_of(ledger, scheme_id)).render(console)
+        if as_of_date is None and as_of_position is None:
+            _catch_up(system)
+            engine, today, heading = system.store.engine, today_in_china(), ""
+        else:
+            day = date.fromisoformat(as_of_date) if as_of_date else None
+            engine = as_of(system.ledger, position=as_of_position, business_date=day)
+            today = day or today_in_china()
+            heading = f" as of {as_of_date or ''}{' ' if as_of_date and as_of_position else ''}" + (
+                f"position {as_of_position}" if as_of_position else ""
+            )
+        with engine.connect() as conn:
+            render(console, conn, scheme_id, today, heading=heading)
     except LedgerError as error:
-        console.print(f"[red]{error.code}[/red]: {error.message}")
-        raise typer.Exit(code=1) from None
+        _fail(error)
+    finally:
+        system.close()
+
+
+@projections_app.command("rebuild")
+def projections_rebuild(database_url: DatabaseUrl = None) -> None:
+    """Drop every projection and replay the whole log from position zero."""
+    system = _system(database_url)
+    system.store.drop()
+    system.store.create()
+    system = _system(database_url)
+    _catch_up(system)
+    console.print(f"Rebuilt the projections to position {system.runner.position}.")
+    system.close()
+
+
+@projections_app.command("check")
+def projections_check(database_url: DatabaseUrl = None) -> None:
+    """Rebuild into fresh tables and compare them row for row with the live ones."""
+    system = _system(database_url)
+    _catch_up(system)
+    found = differences(system.ledger, system.store)
+    for line in found:
+        console.print(line)
+    position = system.runner.position
+    system.close()
+    if found:
+        console.print(f"[red]{len(found)} difference(s)[/red] at position {position}.")
+        raise typer.Exit(code=1)
+    console.print(f"[green]The projections equal a fresh rebuild[/green] at position {position}.")
 
 
 @rules_app.command("check")
@@ -95,27 +165,10 @@ def rules_check(path: Path) -> None:
     try:
         rules = check_rule_version(load_document(path), Publication({}, None, START))
     except LedgerError as error:
-        console.print(f"[red]{error.code}[/red]: {error.message}")
-        raise typer.Exit(code=1) from None
+        _fail(error)
     console.print(
         f"[green]valid[/green]: effective from {rules.effective_from}, covers {', '.join(rules.covers)}"
     )
-
-
-def _claims_of(ledger, scheme_id: str) -> list[str]:
-    from ledger.domain import Claim
-
-    topic = f"{Claim.Filed.__module__}:{Claim.Filed.__qualname__}"
-    claims, start = [], 1
-    while True:
-        page = ledger.recorder.select_notifications(start=start, limit=500, topics=[topic])
-        for notification in page:
-            event = ledger.mapper.to_domain_event(notification)
-            if event.scheme_id == scheme_id:
-                claims.append(event.claim_id)
-        if len(page) < 500:
-            return claims
-        start = page[-1].id + 1
 
 
 def main() -> None:

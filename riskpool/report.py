@@ -1,124 +1,79 @@
-"""What a fund manager wants to see first, read from the ledger's aggregates.
-
-Fund balances, breaker states and the pool's figures come from the scheme; what each party owes
-comes from the claims named. (The projections issue replaces this with read models that need no
-list of claims.)
-"""
+"""What a fund manager wants to see first, printed from the projections."""
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Iterable
-from dataclasses import dataclass, field
+from datetime import date
 
 from rich.console import Console
 from rich.table import Table
+from sqlalchemy.engine import Connection
 
-from ledger.actors import Actor, Role
-from ledger.domain import Claim
-from ledger.money import format_fen, ratio_percent
-from ledger.service import Ledger
-
-AUDITOR = Actor("report", Role.REGULATOR)
+from ledger.money import format_fen
+from projections import reports
 
 
-@dataclass
-class PoolReport:
-    scheme_id: str
-    name: str
-    funds: list[tuple[str, int, int, int, int]] = field(default_factory=list)
-    owed: dict[tuple[str, str], int] = field(default_factory=dict)
-    disbursed_fen: int = 0
-    approved_fen: int = 0
-    net_recovered_fen: int = 0
-    exposure_fen: int = 0
-    limit_fen: int = 0
-    breakers: list[tuple[str, str, str]] = field(default_factory=list)
-    claims_by_status: dict[str, int] = field(default_factory=dict)
-
-    @classmethod
-    def build(cls, app: Ledger, scheme_id: str, claim_ids: Iterable[str]) -> PoolReport:
-        scheme = app.scheme(scheme_id)
-        report = cls(scheme_id, scheme.name)
-        for party in scheme.government_parties():
-            report.funds.append(
-                (
-                    party,
-                    scheme.contributed.get(party, 0),
-                    scheme.fund_paid.get(party, 0),
-                    scheme.fund_recovered.get(party, 0),
-                    scheme.fund_balance(party),
-                )
-            )
-        report.disbursed_fen = sum(scheme.bank_disbursed.values())
-        report.exposure_fen = scheme.exposure_fen
-        latest = scheme.rules(len(scheme.rule_documents))
-        report.limit_fen = latest.leverage_multiple * scheme.paid_in()
-        for key, state in sorted(scheme.breakers.items()):
-            figure = ratio_percent(state["figure_fen"], state["base_fen"]) or "-"
-            status = "TRIPPED" if state["tripped"] else "clear (reset)"
-            report.breakers.append(
-                (key, status, f"{figure}% vs {state['threshold_bp']} bp on {state['tripped_on']}")
-            )
-        owed: dict[tuple[str, str], int] = defaultdict(int)
-        statuses: dict[str, int] = defaultdict(int)
-        for claim_id in claim_ids:
-            claim: Claim = app.claim(AUDITOR, scheme_id, claim_id)
-            statuses[claim.status] += 1
-            if claim.approved_fen is None:
-                continue
-            report.approved_fen += claim.approved_fen
-            report.net_recovered_fen += sum(claim.recovered.values())
-            for party in claim.party_order():
-                owed[(party, claim.bank_id)] += claim.owed_to_bank(party)
-                owed[(claim.bank_id, party)] += claim.owed_by_bank(party)
-        report.owed = {pair: fen for pair, fen in owed.items() if fen}
-        report.claims_by_status = dict(statuses)
-        return report
-
-    def render(self, console: Console) -> None:
-        console.print(f"[bold]{self.name}[/bold] ({self.scheme_id})")
-        console.print(
-            f"Exposure {format_fen(self.exposure_fen)} of a leverage limit {format_fen(self.limit_fen)}; "
-            f"claims: {', '.join(f'{n} {s}' for s, n in sorted(self.claims_by_status.items()))}"
+def render(console: Console, conn: Connection, scheme_id: str, today: date, *, heading: str = "") -> None:
+    scheme = reports.scheme_row(conn, scheme_id)
+    console.print(f"[bold]{scheme['name']}[/bold] ({scheme_id}){heading}")
+    e = reports.exposure(conn, scheme_id, today)
+    limit = "-" if e.limit_fen is None else format_fen(e.limit_fen)
+    headroom = "-" if e.headroom_fen is None else format_fen(e.headroom_fen)
+    queue = reports.claims_queue(conn, scheme_id, today)
+    console.print(
+        f"Exposure {format_fen(e.exposure_fen)} of a leverage limit {limit} (headroom {headroom}); "
+        f"claims: {', '.join(f'{len(v)} {k}' for k, v in queue.items() if v) or 'none'}"
+    )
+    funds = Table(
+        "fund",
+        "contributed",
+        "paid out",
+        "recoveries in",
+        "balance",
+        "drawdown",
+        title="Fund balances (yuan)",
+    )
+    for f in reports.funds(conn, scheme_id):
+        funds.add_row(
+            f.party_id,
+            format_fen(f.contributions_fen),
+            format_fen(f.payments_fen),
+            format_fen(f.recoveries_in_fen),
+            format_fen(f.balance_fen),
+            f"{f.drawdown_percent or '-'}%",
         )
-        funds = Table(
-            "fund",
-            "contributed",
-            "paid out",
-            "recoveries in",
-            "balance",
-            "drawdown",
-            title="Fund balances (yuan)",
+    console.print(funds)
+    owed = reports.owed(conn, scheme_id)
+    debts = Table("who owes", "whom", "owed", "net between the two", title="What each party owes (yuan)")
+    net = {(d.debtor, d.creditor): d.amount_fen for d in owed.net}
+    for d in owed.totals:
+        debts.add_row(
+            d.debtor, d.creditor, format_fen(d.amount_fen), format_fen(net.get((d.debtor, d.creditor), 0))
         )
-        for party, contributed, paid, recovered, balance in self.funds:
-            funds.add_row(
-                party,
-                format_fen(contributed),
-                format_fen(paid),
-                format_fen(recovered),
-                format_fen(balance),
-                f"{ratio_percent(paid, contributed) or '-'}%",
-            )
-        console.print(funds)
-        owed = Table(
-            "who owes", "whom", "gross", "net of the reverse debt", title="What each party owes (yuan)"
-        )
-        for (debtor, creditor), fen in sorted(self.owed.items()):
-            net = fen - self.owed.get((creditor, debtor), 0)
-            owed.add_row(debtor, creditor, format_fen(fen), format_fen(max(net, 0)))
-        console.print(owed)
-        ratios = Table("figure", "value", title="Loss ratios")
+    if not owed.totals:
+        debts.add_row("nobody owes anything", "", "", "")
+    console.print(debts)
+    ratios = Table("subject", "role", "losses", "recovered", "over", "gross", "net", title="Loss ratios")
+    for r in reports.loss_ratios(conn, scheme_id):
         ratios.add_row(
-            "scheme gross (approved / disbursed)",
-            f"{ratio_percent(self.approved_fen, self.disbursed_fen) or '-'}%",
+            r.subject,
+            r.role,
+            format_fen(r.loss_fen),
+            format_fen(r.recovered_fen),
+            format_fen(r.base_fen),
+            f"{r.gross_percent or '-'}%",
+            f"{r.net_percent or '-'}%",
         )
-        net = self.approved_fen - self.net_recovered_fen
-        ratios.add_row(
-            "scheme net (approved − net recoveries)", f"{ratio_percent(net, self.disbursed_fen) or '-'}%"
+    console.print(ratios)
+    breakers = Table("breaker", "state", "figure at trip", "threshold", "since", title="Circuit breakers")
+    for b in reports.breakers(conn, scheme_id):
+        state = "TRIPPED" if b["tripped"] else f"reset {b['reset_on']}"
+        breakers.add_row(
+            b["breaker"],
+            state,
+            f"{b['figure_percent'] or '-'}%",
+            f"{b['threshold_bp']} bp",
+            str(b["tripped_on"]),
         )
-        console.print(ratios)
-        breakers = Table("breaker", "state", "figure at trip", title="Circuit breakers")
-        for row in self.breakers or [("none has tripped", "", "")]:
-            breakers.add_row(*row)
-        console.print(breakers)
+    if not reports.breakers(conn, scheme_id):
+        breakers.add_row("none has tripped", "", "", "", "")
+    console.print(breakers)

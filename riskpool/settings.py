@@ -21,6 +21,7 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="RISKPOOL_", extra="ignore")
 
     database_url: str = DEFAULT_DATABASE_URL
+    projections_url: str | None = None
     lock_timeout_seconds: int = Field(default=10, ge=1, le=600)
     pool_size: int = Field(default=5, ge=1, le=100)
 
@@ -62,3 +63,19 @@ class Settings(BaseSettings):
     @property
     def is_sqlite(self) -> bool:
         return urlsplit(self.database_url).scheme == "sqlite"
+
+    def read_models_url(self) -> str:
+        """Where the projections live (an SQLAlchemy URL).
+
+        By default a sibling SQLite file of the events' file (`riskpool.projections.db`): SQLite
+        has one writer at a time, and a separate file keeps the projection runner's batches from
+        queueing behind the commands' writes. With PostgreSQL, the same database.
+        """
+        if self.projections_url:
+            return self.projections_url
+        url = urlsplit(self.database_url)
+        if url.scheme == "sqlite":
+            return f"sqlite:///{self.sqlite_path().with_suffix('.projections.db')}"
+        if url.scheme == "memory":
+            return "sqlite://"
+        return "postgresql+psycopg://" + self.database_url.split("://", 1)[1]

@@ -111,3 +111,30 @@ def test_the_demo_refuses_a_ledger_with_real_schemes_unless_forced(tmp_path: Pat
     ledger = Ledger(env={"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": str(db)})
     assert schemes_in(ledger) == {"real-pool": False, "hebi-pilot-2018": True}
     ledger.close()
+
+
+def test_projections_rebuild_and_check_and_an_as_of_report_on_the_demo(tmp_path: Path) -> None:
+    env = {"RISKPOOL_DATABASE_URL": f"sqlite:///{tmp_path / 'riskpool.db'}", "COLUMNS": "200"}
+    assert runner.invoke(app, ["demo", "--seed", "11"], env=env).exit_code == 0
+    assert (tmp_path / "riskpool.projections.db").exists()
+    checked = runner.invoke(app, ["projections", "check"], env=env)
+    assert checked.exit_code == 0 and "equal a fresh rebuild" in checked.output, checked.output
+    rebuilt = runner.invoke(app, ["projections", "rebuild"], env=env)
+    assert rebuilt.exit_code == 0 and "Rebuilt the projections" in rebuilt.output, rebuilt.output
+    assert runner.invoke(app, ["projections", "check"], env=env).exit_code == 0
+    then = runner.invoke(app, ["report", "hebi-pilot-11", "--as-of-date", "2018-12-31"], env=env)
+    assert then.exit_code == 0, then.output
+    assert "as of 2018-12-31" in then.output and "nobody owes anything" in then.output
+    unknown = runner.invoke(app, ["report", "no-such-pool"], env=env)
+    assert unknown.exit_code == 1 and "unknown_scheme" in unknown.output
+
+
+def test_projections_check_reports_a_tampered_read_model(tmp_path: Path) -> None:
+    import sqlite3
+
+    env = {"RISKPOOL_DATABASE_URL": f"sqlite:///{tmp_path / 'riskpool.db'}", "COLUMNS": "200"}
+    assert runner.invoke(app, ["demo", "--seed", "12"], env=env).exit_code == 0
+    with sqlite3.connect(tmp_path / "riskpool.projections.db") as db:
+        db.execute("UPDATE rp_schemes SET exposure_fen = exposure_fen + 1")
+    checked = runner.invoke(app, ["projections", "check"], env=env)
+    assert checked.exit_code == 1 and "rp_schemes" in checked.output and "1 difference" in checked.output

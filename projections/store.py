@@ -1,0 +1,119 @@
+"""The read models' SQL store: rows loaded by key, and each batch written in one transaction
+together with the position it reached, so every event is applied exactly once."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy import Engine, Table, bindparam, create_engine, event, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection
+
+from projections import tables as t
+from projections.rows import Key, Row, Rows, primary_key
+
+TRACKING_NAME = "riskpool"
+ROWS_PER_STATEMENT_MAX = 500
+
+
+class TrackingMoved(Exception):
+    """Another writer moved the projections' position: this runner's rows are stale."""
+
+
+def sqlite_engine(url: str) -> Engine:
+    engine = create_engine(url, connect_args={"timeout": 30})
+
+    @event.listens_for(engine, "connect")
+    def _pragmas(connection: Any, _: Any) -> None:
+        cursor = connection.cursor()
+        if ":memory:" not in url and url != "sqlite://":
+            cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    return engine
+
+
+def make_engine(url: str, *, pool_size: int = 5) -> Engine:
+    if url.startswith("sqlite"):
+        return sqlite_engine(url)
+    return create_engine(url, pool_size=pool_size, pool_pre_ping=True)
+
+
+class ProjectionStore:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        dialect = postgresql if engine.dialect.name == "postgresql" else sqlite
+        self._upserts = {table.name: _upsert(dialect, table) for table in t.KEYED}
+        self._selects = {
+            table.name: select(table).where(
+                *(table.c[name] == bindparam(name) for name in primary_key(table))
+            )
+            for table in t.KEYED
+        }
+
+    def create(self) -> None:
+        t.metadata.create_all(self.engine)
+        with self.engine.begin() as connection:
+            known = connection.execute(
+                select(t.tracking.c.position).where(t.tracking.c.name == TRACKING_NAME)
+            )
+            if known.first() is None:
+                connection.execute(insert(t.tracking).values(name=TRACKING_NAME, position=0))
+
+    def drop(self) -> None:
+        t.metadata.drop_all(self.engine)
+
+    def position(self) -> int:
+        with self.engine.connect() as connection:
+            found = connection.execute(
+                select(t.tracking.c.position).where(t.tracking.c.name == TRACKING_NAME)
+            )
+            return found.scalar_one()
+
+    def load(self, table: Table, key: Key) -> Row | None:
+        with self.engine.connect() as connection:
+            names = primary_key(table)
+            found = connection.execute(self._selects[table.name], dict(zip(names, key, strict=True))).first()
+            return None if found is None else dict(found._mapping)
+
+    def write(
+        self, rows: Rows, start: int, end: int, before_tracking: Callable[[], None] | None = None
+    ) -> None:
+        """Write what changed and move the position from `start` to `end`, all or nothing."""
+        with self.engine.begin() as connection:
+            for table, changed in rows.dirty():
+                _execute_chunked(connection, self._upserts[table.name], changed)
+            _execute_chunked(connection, insert(t.journal), rows.journal)
+            if before_tracking is not None:
+                before_tracking()
+            moved = connection.execute(
+                update(t.tracking)
+                .where(t.tracking.c.name == TRACKING_NAME, t.tracking.c.position == start)
+                .values(position=end)
+            )
+            if moved.rowcount != 1:
+                raise TrackingMoved(f"the projections' position is no longer {start}")
+
+    def fill(self, rows: Rows, position: int) -> None:
+        """Write a whole replay into empty tables, with its position (a rebuild)."""
+        with self.engine.begin() as connection:
+            for table, everything in rows.everything():
+                _execute_chunked(connection, insert(table), everything)
+            _execute_chunked(connection, insert(t.journal), rows.journal)
+            connection.execute(
+                update(t.tracking).where(t.tracking.c.name == TRACKING_NAME).values(position=position)
+            )
+
+
+def _upsert(dialect: Any, table: Table) -> Any:
+    statement = dialect.insert(table)
+    keys = primary_key(table)
+    values = {c.name: statement.excluded[c.name] for c in table.columns if c.name not in keys}
+    return statement.on_conflict_do_update(index_elements=keys, set_=values)
+
+
+def _execute_chunked(connection: Connection, statement: Any, rows: list[Row]) -> None:
+    for start in range(0, len(rows), ROWS_PER_STATEMENT_MAX):
+        connection.execute(statement, rows[start : start + ROWS_PER_STATEMENT_MAX])
