@@ -40,7 +40,7 @@ def scheme_loss_ratio(world: World, gross: str, net: str) -> None:
 @then("the trial balance is zero")
 def trial_balance_zero(world: World) -> None:
     with world.read_models().connect() as conn:
-        assert reports.trial_balance(conn, SCHEME) == 0
+        assert reports.trial_balance(conn, SCHEME, in_full=True) == 0
 
 
 @then(

@@ -7,6 +7,7 @@ from sqlalchemy import Engine, select
 from ledger.service import Ledger
 from projections import tables as t
 from projections.replay import in_memory, replay
+from projections.reports import TrialBalanceBroken, trial_balance
 from projections.rows import primary_key
 from projections.store import ProjectionStore
 
@@ -19,6 +20,12 @@ def differences(ledger: Ledger, store: ProjectionStore) -> list[str]:
     rows, _ = replay(ledger, position=position)
     fresh = in_memory(rows, position)
     found: list[str] = []
+    with store.engine.connect() as conn:
+        for scheme_id in conn.execute(select(t.schemes.c.scheme_id)).scalars():
+            try:
+                trial_balance(conn, scheme_id, in_full=True)
+            except TrialBalanceBroken as broken:
+                found.append(str(broken))
     for table in [*t.KEYED, t.journal, t.tracking]:
         found += _compare(table, store.engine, fresh)
         if len(found) >= DIFFERENCES_SHOWN_MAX:

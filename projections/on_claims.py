@@ -194,6 +194,9 @@ def _paid(rows: Rows, row: dict[str, Any], fact: dict[str, Any], sign: int, day:
     share = party(rows, row, fact["party_id"])
     share["paid_fen"] += sign * fact["amount_fen"]
     rows.changed(t.claim_parties, share)
+    figures = rows.get_or_new(t.party_figures, row["scheme_id"], fact["party_id"])
+    figures["settlements_paid_fen"] += sign * fact["amount_fen"]
+    rows.changed(t.party_figures, figures)
     settle_status(rows, row, day)
 
 
@@ -209,6 +212,9 @@ def _recovery_paid(rows: Rows, row: dict[str, Any], fact: dict[str, Any], sign: 
     share = party(rows, row, fact["counterparty_id"])
     share["recovery_paid_fen"] += sign * fact["amount_fen"]
     rows.changed(t.claim_parties, share)
+    figures = rows.get_or_new(t.party_figures, row["scheme_id"], fact["counterparty_id"])
+    figures["recovery_parts_received_fen"] += sign * fact["amount_fen"]
+    rows.changed(t.party_figures, figures)
 
 
 HANDLERS = {

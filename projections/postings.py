@@ -120,3 +120,6 @@ def post(
         )
         account["balance_fen"] += line.amount_fen
         rows.changed(t.accounts, account)
+        party_total = rows.get_or_new(t.party_totals, scheme_id, line.party_id, line.kind)
+        party_total["balance_fen"] += line.amount_fen
+        rows.changed(t.party_totals, party_total)

@@ -35,18 +35,19 @@ def scheme_row(conn: Connection, scheme_id: str) -> dict[str, Any]:
     return dict(row._mapping)
 
 
-def trial_balance(conn: Connection, scheme_id: str) -> int:
-    """Σ of every account and of every journal line: zero, or the read models are corrupt."""
-    accounts = conn.execute(
-        select(total(t.accounts.c.balance_fen)).where(t.accounts.c.scheme_id == scheme_id)
-    ).scalar_one()
-    journal = conn.execute(
-        select(total(t.journal.c.amount_fen)).where(t.journal.c.scheme_id == scheme_id)
-    ).scalar_one()
-    if accounts != 0 or journal != 0:
-        raise TrialBalanceBroken(
-            f"trial balance of {scheme_id!r}: accounts {accounts}, journal {journal} fen"
-        )
+def trial_balance(conn: Connection, scheme_id: str, *, in_full: bool = False) -> int:
+    """Σ of every party's account totals: zero, or the read models are corrupt.
+
+    Every report checks it when it reads. `in_full` also sums every account and every journal
+    line (proportional to the pool's history: for audits, tests and `projections check`).
+    """
+    sums = [select(total(t.party_totals.c.balance_fen)).where(t.party_totals.c.scheme_id == scheme_id)]
+    if in_full:
+        sums.append(select(total(t.accounts.c.balance_fen)).where(t.accounts.c.scheme_id == scheme_id))
+        sums.append(select(total(t.journal.c.amount_fen)).where(t.journal.c.scheme_id == scheme_id))
+    found = [conn.execute(query).scalar_one() for query in sums]
+    if any(found):
+        raise TrialBalanceBroken(f"trial balance of {scheme_id!r} is not zero: {found} fen")
     return 0
 
 
@@ -69,9 +70,9 @@ def balances(conn: Connection, scheme_id: str) -> list[PartyBalances]:
     trial_balance(conn, scheme_id)
     sums: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     rows = conn.execute(
-        select(t.accounts.c.party_id, t.accounts.c.kind, total(t.accounts.c.balance_fen))
-        .where(t.accounts.c.scheme_id == scheme_id)
-        .group_by(t.accounts.c.party_id, t.accounts.c.kind)
+        select(t.party_totals.c.party_id, t.party_totals.c.kind, t.party_totals.c.balance_fen).where(
+            t.party_totals.c.scheme_id == scheme_id
+        )
     )
     for party, kind, fen in rows:
         sums[party][kind] = fen
@@ -218,25 +219,17 @@ class Fund:
 
 def funds(conn: Connection, scheme_id: str) -> list[Fund]:
     """Each government fund: contributions − settlement payments + recovery parts paid to it."""
-    paid = dict(
-        conn.execute(
-            select(t.claim_parties.c.party_id, total(t.claim_parties.c.paid_fen))
-            .where(t.claim_parties.c.scheme_id == scheme_id)
-            .group_by(t.claim_parties.c.party_id)
-        ).all()
-    )
-    returned = dict(
-        conn.execute(
-            select(t.claim_parties.c.party_id, total(t.claim_parties.c.recovery_paid_fen))
-            .where(t.claim_parties.c.scheme_id == scheme_id)
-            .group_by(t.claim_parties.c.party_id)
-        ).all()
-    )
+    figures = {
+        row.party_id: row
+        for row in conn.execute(select(t.party_figures).where(t.party_figures.c.scheme_id == scheme_id))
+    }
     result = []
     for b in balances(conn, scheme_id):
         if b.role != "government":
             continue
-        payments, recoveries = paid.get(b.party_id, 0), returned.get(b.party_id, 0)
+        row = figures.get(b.party_id)
+        payments = row.settlements_paid_fen if row else 0
+        recoveries = row.recovery_parts_received_fen if row else 0
         assert b.cash_fen == b.contributions_fen - payments + recoveries, (
             f"fund {b.party_id} does not reconcile"
         )

@@ -227,6 +227,24 @@ accounts = Table(
     fen("balance_fen"),
 )
 
+party_totals = Table(
+    "rp_party_totals",
+    metadata,
+    Column("scheme_id", Id, primary_key=True),
+    Column("party_id", Id, primary_key=True),
+    Column("kind", Id, primary_key=True),
+    fen("balance_fen"),
+)
+
+party_figures = Table(
+    "rp_party_figures",
+    metadata,
+    Column("scheme_id", Id, primary_key=True),
+    Column("party_id", Id, primary_key=True),
+    fen("settlements_paid_fen"),
+    fen("recovery_parts_received_fen"),
+)
+
 journal = Table(
     "rp_journal",
     metadata,
@@ -276,5 +294,7 @@ KEYED = [
     claim_parties,
     facts,
     accounts,
+    party_totals,
+    party_figures,
     breakers,
 ]

@@ -77,3 +77,16 @@ def render(console: Console, conn: Connection, scheme_id: str, today: date, *, h
     if not reports.breakers(conn, scheme_id):
         breakers.add_row("none has tripped", "", "", "", "")
     console.print(breakers)
+    progress, _ = reports.targets(conn, scheme_id)
+    if progress:
+        goals = Table("target", "by", "goal", "reached by then", "", title="Programme targets")
+        for p in progress:
+            show = str if p.metric == "firms_served" else format_fen
+            goals.add_row(
+                p.target_id,
+                str(p.by),
+                show(p.goal),
+                f"{show(p.reached_by_then)} ({p.percent}%)",
+                "met" if p.met else "not met",
+            )
+        console.print(goals)

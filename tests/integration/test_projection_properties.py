@@ -36,7 +36,7 @@ class ProjectedLedgerMachine(LedgerMachine):
             return
         runner = self.runner()
         with runner.store.engine.connect() as conn:
-            assert reports.trial_balance(conn, S) == 0
+            assert reports.trial_balance(conn, S, in_full=True) == 0
             owed = reports.owed(conn, S)  # asserts that no debt is negative
             assert all(d.amount_fen > 0 for d in owed.totals + owed.net)
             allocated = dict(
