@@ -222,6 +222,12 @@ class VersionConflict(LedgerError):
     code = "version_conflict"
 
 
+class IdempotencyConflict(LedgerError):
+    """An idempotency key reused with a different request."""
+
+    code = "idempotency_conflict"
+
+
 class Forbidden(LedgerError):
     """The caller's role may never do this."""
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ledger.domain import Party, Scheme
+from ledger.domain.request import Request
 from projections import postings
 from projections import tables as t
 from projections.rows import Rows
@@ -133,7 +134,12 @@ def reverse_fact(rows: Rows, scheme_id: str, e: Event, position: int) -> dict[st
 
 def exposure(rows: Rows, e: Event, position: int) -> None:
     s = scheme(rows, e)
-    s["exposure_fen"] += e.principal_fen if isinstance(e, Scheme.LoanEnrolled) else -e.amount_fen
+    if isinstance(e, Scheme.LoanEnrolled):
+        s["exposure_fen"] += e.principal_fen
+    elif isinstance(e, Scheme.TapeEnrolled):
+        s["exposure_fen"] += e.total_fen
+    else:
+        s["exposure_fen"] -= e.amount_fen
     rows.changed(t.schemes, s)
 
 
@@ -171,7 +177,8 @@ def breaker_reset(rows: Rows, e: Event, position: int) -> None:
 
 
 def ignored(rows: Rows, e: Event, position: int) -> None:
-    """The scheme's own copy of a figure whose fact the loan or claim projection posts."""
+    """The scheme's own copy of a figure whose fact the loan or claim projection posts, and the
+    record of an idempotent request (it answers retries; it moves no figure)."""
 
 
 HANDLERS = {
@@ -183,6 +190,7 @@ HANDLERS = {
     Scheme.ContributionRecorded: contributed,
     Scheme.ContributionReversed: contribution_reversed,
     Scheme.LoanEnrolled: exposure,
+    Scheme.TapeEnrolled: exposure,
     Scheme.ExposureReleased: exposure,
     Scheme.DisbursementCounted: bank_figure,
     Scheme.DefaultCounted: bank_figure,
@@ -192,4 +200,5 @@ HANDLERS = {
     Scheme.FundRecoveryCounted: ignored,
     Scheme.BreakerTripped: breaker_tripped,
     Scheme.BreakerReset: breaker_reset,
+    Request.Recorded: ignored,
 }

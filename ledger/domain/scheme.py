@@ -94,6 +94,16 @@ class Scheme(SchemeCommands, SchemeView, Aggregate):
         def apply(self, scheme: Scheme) -> None:
             scheme.exposure_fen += self.principal_fen
 
+    class TapeEnrolled(Fact):
+        """A bank's loan tape enrolled in one go: [[loan_ref, principal_fen], ...]."""
+
+        bank_id: str
+        loans: list[list[Any]]
+        total_fen: int
+
+        def apply(self, scheme: Scheme) -> None:
+            scheme.exposure_fen += self.total_fen
+
     class ExposureReleased(Fact):
         """Exposure falls by `amount_fen` (negative when a reversed repayment restores it)."""
 

@@ -92,6 +92,40 @@ class SchemeCommands(RecordsFacts):
             )
         self.record(self.ContributionReversed, actor, on, fact_id=fact_id, reason=reason)
 
+    def check_enrolment(
+        self,
+        bank_id: str,
+        principal_fen: int,
+        rules: RuleVersion,
+        cover: str,
+        cover_party_id: str | None,
+        *,
+        pending_fen: int = 0,
+    ) -> None:
+        """Refuse a new loan that a tripped breaker blocks or that would break the leverage limit.
+
+        `pending_fen` is exposure being enrolled in the same command (the rows before it on a tape).
+        """
+        self.refuse_if_open(br.BANK_LOSS_RATE, bank_id, what=f"enrolments of {bank_id!r}")
+        if cover == "insured" and cover_party_id is not None:
+            self.refuse_if_open(
+                br.INSURER_LOSS_RATIO, cover_party_id, what=f"insured enrolments with {cover_party_id!r}"
+            )
+        for key in rules.covers[cover].split:
+            if self.role_of(key) == "government":
+                self.refuse_if_open(br.FUND_DRAWDOWN, key, what=f"enrolments whose split names {key!r}")
+        limit, exposure = self.leverage_room(rules)
+        exposure += pending_fen
+        if exposure + principal_fen > limit:
+            raise LeverageExceeded(
+                f"enrolling {format_fen(principal_fen)} would take exposure from "
+                f"{format_fen(exposure)} to {format_fen(exposure + principal_fen)}, above the "
+                f"limit {format_fen(limit)} ({rules.leverage_multiple} x contributions paid in)",
+                exposure=format_fen(exposure),
+                principal=format_fen(principal_fen),
+                limit=format_fen(limit),
+            )
+
     def enrol(
         self,
         actor: Actor,
@@ -104,32 +138,16 @@ class SchemeCommands(RecordsFacts):
         on: date,
     ) -> None:
         """Count a new loan's exposure, unless a breaker blocks it or leverage would be exceeded."""
-        self.refuse_if_open(br.BANK_LOSS_RATE, bank_id, what=f"enrolments of {bank_id!r}")
-        if cover == "insured" and cover_party_id is not None:
-            self.refuse_if_open(
-                br.INSURER_LOSS_RATIO, cover_party_id, what=f"insured enrolments with {cover_party_id!r}"
-            )
-        for key in rules.covers[cover].split:
-            if self.role_of(key) == "government":
-                self.refuse_if_open(br.FUND_DRAWDOWN, key, what=f"enrolments whose split names {key!r}")
-        limit, exposure = self.leverage_room(rules)
-        if exposure + principal_fen > limit:
-            raise LeverageExceeded(
-                f"enrolling {format_fen(principal_fen)} would take exposure from "
-                f"{format_fen(exposure)} to {format_fen(exposure + principal_fen)}, above the "
-                f"limit {format_fen(limit)} ({rules.leverage_multiple} x contributions paid in)",
-                exposure=format_fen(exposure),
-                principal=format_fen(principal_fen),
-                limit=format_fen(limit),
-            )
+        self.check_enrolment(bank_id, principal_fen, rules, cover, cover_party_id)
         self.record(
-            self.LoanEnrolled,
-            actor,
-            on,
-            loan_ref=loan_ref,
-            bank_id=bank_id,
-            principal_fen=principal_fen,
+            self.LoanEnrolled, actor, on, loan_ref=loan_ref, bank_id=bank_id, principal_fen=principal_fen
         )
+
+    def enrol_tape(self, actor: Actor, bank_id: str, loans: list[list[Any]], on: date) -> None:
+        """Count a whole loan tape's exposure at once: [[loan_ref, principal_fen], ...], each
+        already checked with `check_enrolment` and the rows before it as pending."""
+        total = sum(principal for _, principal in loans)
+        self.record(self.TapeEnrolled, actor, on, bank_id=bank_id, loans=loans, total_fen=total)
 
     def release_exposure(
         self, actor: Actor, loan_ref: str, bank_id: str, amount_fen: int, cause: str, on: date

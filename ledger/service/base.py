@@ -6,11 +6,13 @@ import logging
 import random
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any, ClassVar
-from uuid import UUID
+from uuid import UUID, uuid5
 
 from eventsourcing.application import AggregateNotFoundError, Application, ProcessingEvent
 from eventsourcing.domain import Aggregate
@@ -19,16 +21,28 @@ from eventsourcing.persistence import IntegrityError, JSONTranscoder
 from ledger.actors import Actor, ActorAsDict, Role
 from ledger.calendar import Clock, DateAsISO, check_not_future, parse_date, today_in_china
 from ledger.domain import Claim, Loan, Party, Scheme
+from ledger.domain.request import Request
 from ledger.errors import (
+    IdempotencyConflict,
     InvalidAmount,
+    InvalidRequest,
     UnknownClaim,
     UnknownLoan,
     UnknownParty,
     UnknownScheme,
     VersionConflict,
 )
-from ledger.ids import check_reference, claim_uuid, loan_uuid, parse_claim_id, party_uuid, scheme_uuid
+from ledger.ids import (
+    NAMESPACE,
+    check_reference,
+    claim_uuid,
+    loan_uuid,
+    parse_claim_id,
+    party_uuid,
+    scheme_uuid,
+)
 from ledger.money import AMOUNT_FEN_MAX, Money, format_fen
+from ledger.service.positions import position_of
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +53,11 @@ SNAPSHOT_INTERVAL_EVENTS = 100
 
 @dataclass(frozen=True)
 class Receipt:
-    """What a command returns: the log position it wrote and the ids of what it recorded."""
+    """What a command returns: the log position it wrote and the ids of what it recorded.
+
+    `replayed` is true when an idempotency key had already recorded this very request: the
+    receipt is the original one and nothing new was recorded.
+    """
 
     position: int = 0
     fact_id: str | None = None
@@ -47,6 +65,42 @@ class Receipt:
     status: str | None = None
     tripped: tuple[str, ...] = ()
     details: Mapping[str, Any] = field(default_factory=dict)
+    replayed: bool = False
+
+    def stored(self) -> dict[str, Any]:
+        return {
+            "fact_id": self.fact_id,
+            "claim_id": self.claim_id,
+            "status": self.status,
+            "tripped": list(self.tripped),
+            "details": dict(self.details),
+        }
+
+    @classmethod
+    def from_stored(cls, data: Mapping[str, Any], position: int) -> Receipt:
+        return cls(
+            position=position,
+            fact_id=data["fact_id"],
+            claim_id=data["claim_id"],
+            status=data["status"],
+            tripped=tuple(data["tripped"]),
+            details=data["details"],
+            replayed=True,
+        )
+
+
+@dataclass(frozen=True)
+class CallOptions:
+    """How the caller wants one command run: idempotently, and/or only on an expected version."""
+
+    actor: Actor | None = None
+    idempotency_key: str | None = None
+    request_hash: str | None = None
+    expected_version: int | None = None
+
+
+_options: ContextVar[CallOptions | None] = ContextVar("ledger_call_options", default=None)
+IDEMPOTENCY_KEY_CHARS_MAX = 200
 
 
 Command = Callable[[], tuple[list[Aggregate], Receipt]]
@@ -75,6 +129,31 @@ class LedgerBase(Application[UUID]):
 
     # Writing.
 
+    @contextmanager
+    def options(self, **options: Any) -> Iterator[None]:
+        """Run the commands inside with these `CallOptions` (set by the HTTP layer per request)."""
+        call = CallOptions(**options)
+        key = call.idempotency_key
+        if key is not None and (not key or len(key) > IDEMPOTENCY_KEY_CHARS_MAX or not key.isprintable()):
+            raise InvalidRequest(
+                f"Idempotency-Key must be 1-{IDEMPOTENCY_KEY_CHARS_MAX} printable characters"
+            )
+        token = _options.set(call)
+        try:
+            yield
+        finally:
+            _options.reset(token)
+
+    def _check_version(self, aggregate: Aggregate, what: str) -> None:
+        """Refuse with `version_conflict` when the caller expected another version (If-Match)."""
+        expected = (_options.get() or CallOptions()).expected_version
+        if expected is not None and aggregate.version != expected:
+            raise VersionConflict(
+                f"{what} is at version {aggregate.version}, not the expected {expected}",
+                expected=expected,
+                current=aggregate.version,
+            )
+
     def _execute(self, command: Command) -> Receipt:
         """Run a command and save what it changed in one atomic save, retrying on conflicts.
 
@@ -82,9 +161,14 @@ class LedgerBase(Application[UUID]):
         aggregates to save. A concurrent writer that saved first makes the save fail with an
         integrity error; the command then runs again on fresh state, a bounded number of times.
         """
+        call = _options.get() or CallOptions()
         with self._lock:
             for attempt in range(COMMAND_ATTEMPTS_MAX):
+                if call.idempotency_key is not None and (replay := self._replay(call)) is not None:
+                    return replay
                 aggregates, receipt = command()
+                if call.idempotency_key is not None:
+                    aggregates = [*aggregates, self._request(call, receipt)]
                 tripped = tuple(
                     f"{event.breaker}:{event.party_id}"
                     for aggregate in aggregates
@@ -102,6 +186,37 @@ class LedgerBase(Application[UUID]):
         raise VersionConflict(
             f"the command conflicted with concurrent writers {COMMAND_ATTEMPTS_MAX} times",
             attempts=COMMAND_ATTEMPTS_MAX,
+        )
+
+    def _request_id(self, call: CallOptions) -> UUID:
+        assert call.actor is not None, "an idempotent call names its actor"
+        return uuid5(NAMESPACE, f"request:{call.actor.principal_id}:{call.idempotency_key}")
+
+    def _replay(self, call: CallOptions) -> Receipt | None:
+        """The original receipt if this idempotency key was used already; None if it was not."""
+        try:
+            request: Request = self.repository.get(self._request_id(call))
+        except AggregateNotFoundError:
+            return None
+        if request.request_hash != call.request_hash:
+            raise IdempotencyConflict(
+                f"Idempotency-Key {call.idempotency_key!r} was used for a different request",
+                idempotency_key=call.idempotency_key,
+            )
+        position = position_of(self.recorder, request.id, 1) or 0
+        return Receipt.from_stored(request.receipt, position)
+
+    def _request(self, call: CallOptions, receipt: Receipt) -> Request:
+        assert call.actor is not None and call.idempotency_key is not None
+        return Request._create(
+            Request.Recorded,
+            id=self._request_id(call),
+            actor=call.actor,
+            business_date=self._today(),
+            principal_id=call.actor.principal_id,
+            idempotency_key=call.idempotency_key,
+            request_hash=call.request_hash or "",
+            receipt=receipt.stored(),
         )
 
     def _take_snapshots(self, processing_event: ProcessingEvent[UUID]) -> None:

@@ -28,6 +28,7 @@ class ClaimService(LedgerBase):
 
         def command() -> Any:
             scheme, loan = self._scheme(scheme_id), self._loan(actor, scheme_id, bank_id, loan_ref)
+            self._check_version(loan, f"loan {bank_id}:{loan_ref}")
             loan.require_state("defaulted", action="a claim")
             if loan.current_claim_id is not None:
                 current = self._claim(actor, scheme_id, loan.current_claim_id)
@@ -79,6 +80,7 @@ class ClaimService(LedgerBase):
 
         def command() -> Any:
             scheme, claim = self._scheme(scheme_id), self._claim(actor, scheme_id, claim_id)
+            self._check_version(claim, f"claim {claim_id}")
             loan = self._loan(actor, scheme_id, claim.bank_id, claim.loan_ref)
             rules = scheme.rules(loan.rule_version)
             if not claim.check_approval(actor, amount_fen, rules, day):
@@ -104,6 +106,7 @@ class ClaimService(LedgerBase):
         def command() -> Any:
             self._scheme(scheme_id)
             claim = self._claim(actor, scheme_id, claim_id)
+            self._check_version(claim, f"claim {claim_id}")
             claim.reject(actor, reason, day)
             return [claim], Receipt(claim_id=claim_id, status=claim.status)
 
@@ -117,6 +120,7 @@ class ClaimService(LedgerBase):
 
         def command() -> Any:
             scheme, claim = self._scheme(scheme_id), self._claim(actor, scheme_id, claim_id)
+            self._check_version(claim, f"claim {claim_id}")
             government = scheme.role_of(party_id) == "government"
             if actor.role is Role.FUND_MANAGER and not government:
                 raise Forbidden(
@@ -144,6 +148,7 @@ class ClaimService(LedgerBase):
 
         def command() -> Any:
             scheme, claim = self._scheme(scheme_id), self._claim(actor, scheme_id, claim_id)
+            self._check_version(claim, f"claim {claim_id}")
             claim.require_status("approved", "settled", action="a recovery")
             rules = scheme.rules(claim.rule_version)
             fact_id = claim.record_recovery(actor, gross_fen, costs_fen, rules, day)
@@ -160,6 +165,7 @@ class ClaimService(LedgerBase):
 
         def command() -> Any:
             scheme, claim = self._scheme(scheme_id), self._claim(actor, scheme_id, claim_id)
+            self._check_version(claim, f"claim {claim_id}")
             fact_id = claim.pay_recovery_part(actor, party_id, amount_fen, day)
             if scheme.role_of(party_id) != "government":
                 return [claim], Receipt(fact_id=fact_id, claim_id=claim_id)

@@ -7,7 +7,7 @@ from datetime import date
 from typing import Any
 
 from ledger.actors import Actor, Role, require_role
-from ledger.domain import Loan
+from ledger.domain import Loan, Scheme
 from ledger.errors import DuplicateLoan, Forbidden, IneligibleLoan, InvalidRequest
 from ledger.ids import check_reference, loan_uuid
 from ledger.money import Money, format_fen
@@ -45,26 +45,7 @@ class LoanService(LedgerBase):
 
         def command() -> Any:
             scheme = self._scheme(scheme_id)
-            scheme.require_member(bank_id, "bank", as_what="bank")
-            if enrolment.cover_party_id is not None:
-                role = COVER_ROLES[enrolment.cover]
-                scheme.require_member(enrolment.cover_party_id, role, as_what=role)
-            loan_id = loan_uuid(scheme_id, bank_id, enrolment.loan_ref)
-            if self._exists(loan_id):
-                raise DuplicateLoan(
-                    f"bank {bank_id!r} has already enrolled loan {enrolment.loan_ref!r}",
-                    loan_ref=enrolment.loan_ref,
-                )
-            number = scheme.rule_number_for_enrolment(facts["business_date"])
-            rules = scheme.rules(number)
-            check_eligible(
-                rules,
-                number,
-                enrolment.cover,
-                facts["principal_fen"],
-                enrolment.term_months,
-                f"loan {enrolment.loan_ref!r}",
-            )
+            number, rules = self._admissible(scheme, bank_id, enrolment, facts)
             scheme.enrol(
                 actor,
                 enrolment.loan_ref,
@@ -75,18 +56,42 @@ class LoanService(LedgerBase):
                 enrolment.cover_party_id,
                 facts["business_date"],
             )
-            loan = Loan._create(
-                Loan.Enrolled,
-                id=loan_id,
-                actor=actor,
-                scheme_id=scheme_id,
-                bank_id=bank_id,
-                rule_version=number,
-                **facts,
-            )
+            loan = self._new_loan(actor, scheme_id, bank_id, facts, number)
             return [loan, scheme], Receipt(details={"rule_version": number})
 
         return self._execute(command)
+
+    def _admissible(
+        self, scheme: Scheme, bank_id: str, e: Enrolment, facts: dict[str, Any], *, pending_fen: int = 0
+    ) -> tuple[int, RuleVersion]:
+        """Every check of an enrolment against the scheme; returns its rule version."""
+        scheme.require_member(bank_id, "bank", as_what="bank")
+        if e.cover_party_id is not None:
+            role = COVER_ROLES[e.cover]
+            scheme.require_member(e.cover_party_id, role, as_what=role)
+        if self._exists(loan_uuid(scheme.scheme_id, bank_id, e.loan_ref)):
+            raise DuplicateLoan(
+                f"bank {bank_id!r} has already enrolled loan {e.loan_ref!r}", loan_ref=e.loan_ref
+            )
+        number = scheme.rule_number_for_enrolment(facts["business_date"])
+        rules = scheme.rules(number)
+        check_eligible(rules, number, e.cover, facts["principal_fen"], e.term_months, f"loan {e.loan_ref!r}")
+        scheme.check_enrolment(
+            bank_id, facts["principal_fen"], rules, e.cover, e.cover_party_id, pending_fen=pending_fen
+        )
+        return number, rules
+
+    @staticmethod
+    def _new_loan(actor: Actor, scheme_id: str, bank_id: str, facts: dict[str, Any], number: int) -> Loan:
+        return Loan._create(
+            Loan.Enrolled,
+            id=loan_uuid(scheme_id, bank_id, facts["loan_ref"]),
+            actor=actor,
+            scheme_id=scheme_id,
+            bank_id=bank_id,
+            rule_version=number,
+            **facts,
+        )
 
     def _check_enrolment(self, bank_id: str, e: Enrolment) -> dict[str, Any]:
         check_reference(bank_id, field="bank id")
@@ -128,6 +133,7 @@ class LoanService(LedgerBase):
 
         def command() -> Any:
             scheme, loan = self._scheme(scheme_id), self._loan(actor, scheme_id, bank_id, loan_ref)
+            self._check_version(loan, f"loan {bank_id}:{loan_ref}")
             loan.disburse(actor, amount_fen, day)
             scheme.count_disbursement(actor, loan_ref, bank_id, amount_fen, day)
             return [loan, scheme], Receipt()
@@ -152,6 +158,7 @@ class LoanService(LedgerBase):
 
         def command() -> Any:
             scheme, loan = self._scheme(scheme_id), self._loan(actor, scheme_id, bank_id, loan_ref)
+            self._check_version(loan, f"loan {bank_id}:{loan_ref}")
             fact_id = loan.repay(actor, principal_fen, interest_fen, day)
             scheme.release_exposure(actor, loan_ref, bank_id, principal_fen, fact_id, day)
             return [loan, scheme], Receipt(fact_id=fact_id, status=loan.state)
@@ -177,6 +184,7 @@ class LoanService(LedgerBase):
 
         def command() -> Any:
             scheme, loan = self._scheme(scheme_id), self._loan(actor, scheme_id, bank_id, loan_ref)
+            self._check_version(loan, f"loan {bank_id}:{loan_ref}")
             outstanding = loan.declare_default(actor, overdue_days, scheme.rules(loan.rule_version), day)
             trigger = f"{bank_id}:{loan_ref}:default"
             scheme.count_default(actor, loan_ref, bank_id, outstanding, day, trigger)
@@ -199,6 +207,7 @@ class LoanService(LedgerBase):
 
         def command() -> Any:
             scheme, loan = self._scheme(scheme_id), self._loan(actor, scheme_id, bank_id, loan_ref)
+            self._check_version(loan, f"loan {bank_id}:{loan_ref}")
             loan.withdraw(actor, reason or "", day)
             scheme.release_exposure(actor, loan_ref, bank_id, loan.principal_fen, "withdrawal", day)
             return [loan, scheme], Receipt()
@@ -213,6 +222,7 @@ class LoanService(LedgerBase):
 
         def command() -> Any:
             scheme, loan = self._scheme(scheme_id), self._loan(actor, scheme_id, bank_id, loan_ref)
+            self._check_version(loan, f"loan {bank_id}:{loan_ref}")
             status = None
             if loan.current_claim_id is not None:
                 status = self._claim(actor, scheme_id, loan.current_claim_id).status
@@ -269,6 +279,7 @@ class LoanService(LedgerBase):
 
         def command() -> Any:
             scheme, loan = self._scheme(scheme_id), self._loan(actor, scheme_id, bank_id, loan_ref)
+            self._check_version(loan, f"loan {bank_id}:{loan_ref}")
             fact_id = loan.record_cover_income(actor, kind, party_id, amount_fen, day)
             scheme.count_cover_income(actor, fact_id, kind, party_id, day.year, amount_fen, day)
             return [loan, scheme], Receipt(fact_id=fact_id)

@@ -51,6 +51,7 @@ class ReversalService(LedgerBase):
     ) -> Any:
         if actor.role is Role.GOVERNMENT and not actor.is_party(ref.party_id or ""):
             raise Forbidden(f"a principal of {actor.party_id!r} may not reverse {fact_id!r}")
+        self._check_version(scheme, f"scheme {scheme.scheme_id}")
         scheme.reverse_contribution(actor, fact_id, reason, day)
         return [scheme], Receipt(fact_id=fact_id)
 
@@ -58,6 +59,7 @@ class ReversalService(LedgerBase):
         self, actor: Actor, scheme: Scheme, ref: FactRef, fact_id: str, reason: str, day: date
     ) -> Any:
         loan = self._loan(actor, scheme.scheme_id, ref.bank_id, ref.loan_ref)  # type: ignore[arg-type]
+        self._check_version(loan, f"loan {loan.reference}")
         if ref.kind == "repayment":
             principal_fen = loan.reverse_repayment(actor, fact_id, reason, day)
             scheme.release_exposure(
@@ -80,6 +82,7 @@ class ReversalService(LedgerBase):
         self, actor: Actor, scheme: Scheme, ref: FactRef, fact_id: str, reason: str, day: date
     ) -> Any:
         claim: Claim = self._claim(actor, scheme.scheme_id, ref.claim_id)  # type: ignore[arg-type]
+        self._check_version(claim, f"claim {claim.claim_id}")
         if ref.kind == "recovery":
             claim.reverse_recovery(actor, fact_id, reason, day)
             return [claim], Receipt(fact_id=fact_id, claim_id=claim.claim_id, status=claim.status)

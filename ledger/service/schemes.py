@@ -100,6 +100,7 @@ class SchemeService(LedgerBase):
 
         def command() -> Any:
             scheme = self._scheme(scheme_id)
+            self._check_version(scheme, f"scheme {scheme_id}")
             number = scheme.publish(actor, document, day)
             return [scheme], Receipt(details={"rule_version": number})
 
@@ -114,6 +115,7 @@ class SchemeService(LedgerBase):
 
         def command() -> Any:
             scheme = self._scheme(scheme_id)
+            self._check_version(scheme, f"scheme {scheme_id}")
             scheme.set_targets(actor, checked, day)
             return [scheme], Receipt()
 
@@ -134,6 +136,7 @@ class SchemeService(LedgerBase):
 
         def command() -> Any:
             scheme = self._scheme(scheme_id)
+            self._check_version(scheme, f"scheme {scheme_id}")
             fact_id = scheme.record_contribution(actor, party_id, amount_fen, day)
             return [scheme], Receipt(fact_id=fact_id)
 
@@ -153,6 +156,7 @@ class SchemeService(LedgerBase):
 
         def command() -> Any:
             scheme = self._scheme(scheme_id)
+            self._check_version(scheme, f"scheme {scheme_id}")
             scheme.reset_breaker(actor, kind, party_id, reason, day)
             return [scheme], Receipt()
 

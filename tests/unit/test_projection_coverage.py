@@ -7,13 +7,14 @@ import inspect
 from eventsourcing.domain import AggregateEvent
 
 from ledger.domain import Claim, Loan, Party, Scheme
+from ledger.domain.request import Request
 from projections import postings
 from projections.projector import HANDLERS
 
 
 def event_classes() -> set[type]:
     found = set()
-    for aggregate in (Party, Scheme, Loan, Claim):
+    for aggregate in (Party, Scheme, Loan, Claim, Request):
         for _, member in inspect.getmembers(aggregate, inspect.isclass):
             # The library adds a `Created` class to aggregates whose creation event has another
             # name (Loan.Enrolled …); it is never triggered, and has no apply of ours.
@@ -27,7 +28,7 @@ def event_classes() -> set[type]:
 
 def test_every_event_class_of_every_aggregate_has_a_projection_handler() -> None:
     classes = event_classes()
-    assert len(classes) == 39  # 1 party, 17 scheme, 11 loan and 10 claim event classes
+    assert len(classes) == 41  # 1 party, 18 scheme, 11 loan, 10 claim and 1 request event classes
     assert classes - set(HANDLERS) == set()
     assert set(HANDLERS) - classes == set()
 
