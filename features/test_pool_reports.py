@@ -74,10 +74,13 @@ def approved_on(world: World, checker: str, loan: str, amount: str, day: str) ->
 @then(parsers.parse("on {day} the claims queue shows:"))
 def claims_queue(world: World, day: str, datatable: list[list[str]]) -> None:
     _, *rows = datatable
+    today = date.fromisoformat(day)
     with world.read_models().connect() as conn:
-        queue = reports.claims_queue(conn, SCHEME, date.fromisoformat(day))
-    actual = [(c["claim_id"], status, str(c["age_days"])) for status, claims in queue.items() for c in claims]
-    assert sorted(actual) == sorted((c, s, a) for c, s, a in rows)
+        listed = reports.claims(conn, SCHEME, today)
+        queue = {q.status: q for q in reports.claims_queue(conn, SCHEME, today)}
+    assert [(c["claim_id"], c["status"], str(c["age_days"])) for c in listed] == [tuple(r) for r in rows]
+    for _claim_id, status, age in rows:
+        assert queue[status].claims == 1 and queue[status].oldest_age_days == int(age)
 
 
 @given("the programme's targets are:")

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import BigInteger, cast, func, select
+from sqlalchemy import BigInteger, cast, func, select, tuple_
 from sqlalchemy.engine import Connection
 
 from ledger.errors import UnknownScheme
@@ -63,6 +63,7 @@ class PartyBalances:
     recoveries_fen: int
     premiums_fen: int
     fees_fen: int
+    approved_losses_fen: int
 
 
 def balances(conn: Connection, scheme_id: str) -> list[PartyBalances]:
@@ -88,6 +89,7 @@ def balances(conn: Connection, scheme_id: str) -> list[PartyBalances]:
             -sums[party]["recoveries"],
             -sums[party]["premiums"],
             -sums[party]["fees"],
+            -sums[party]["loan_loss"],
         )
         for party, role in _members(conn, scheme_id)
     ]
@@ -157,14 +159,7 @@ def loss_ratios(conn: Connection, scheme_id: str) -> list[LossRatio]:
             select(t.banks.c.bank_id, t.banks.c.disbursed_fen).where(t.banks.c.scheme_id == scheme_id)
         ).all()
     )
-    approved = sum(
-        -row
-        for row in conn.execute(
-            select(t.accounts.c.balance_fen).where(
-                t.accounts.c.scheme_id == scheme_id, t.accounts.c.kind == "loan_loss"
-            )
-        ).scalars()
-    )
+    approved = sum(p.approved_losses_fen for p in parties.values())
     recovered = sum(p.recoveries_fen for p in parties.values())
     result = [_ratio(scheme_id, "scheme", approved, recovered, sum(disbursed.values()))]
     for party, p in parties.items():
@@ -255,19 +250,70 @@ def breakers(conn: Connection, scheme_id: str) -> list[dict[str, Any]]:
     ]
 
 
-def claims_queue(conn: Connection, scheme_id: str, today: date) -> dict[str, list[dict[str, Any]]]:
-    """Claims by status — filed, awaiting second approval, approved (unpaid), settled, rejected —
-    each with its age in days since filing (as of `today`)."""
-    queue: dict[str, list[dict[str, Any]]] = {
-        s: [] for s in ("filed", "awaiting_second_approval", "approved", "settled", "rejected")
+QUEUE_STATUSES = ("filed", "awaiting_second_approval", "approved", "settled", "rejected")
+QUEUE_ITEMS_MAX = 500
+
+
+@dataclass(frozen=True)
+class QueueStatus:
+    status: str
+    claims: int
+    claimed_fen: int
+    approved_fen: int
+    oldest_age_days: int | None
+
+
+def claims_queue(conn: Connection, scheme_id: str, today: date) -> list[QueueStatus]:
+    """How many claims stand at each status — filed, awaiting second approval, approved (not yet
+    settled), settled, rejected — their amounts, and the age of the oldest (days since filing)."""
+    found = {
+        row.status: row
+        for row in conn.execute(
+            select(
+                t.claims.c.status,
+                func.count(),
+                total(t.claims.c.claimed_fen).label("claimed"),
+                total(t.claims.c.approved_fen).label("approved"),
+                func.min(t.claims.c.filed_on).label("oldest"),
+            )
+            .where(t.claims.c.scheme_id == scheme_id)
+            .group_by(t.claims.c.status)
+        )
     }
-    for row in conn.execute(
-        select(t.claims).where(t.claims.c.scheme_id == scheme_id).order_by(t.claims.c.filed_on)
-    ):
-        claim = dict(row._mapping)
-        claim["age_days"] = (today - claim["filed_on"]).days
-        queue[claim["status"]].append(claim)
-    return queue
+    return [
+        QueueStatus(
+            status,
+            found[status][1] if status in found else 0,
+            found[status].claimed if status in found else 0,
+            found[status].approved if status in found else 0,
+            (today - found[status].oldest).days if status in found else None,
+        )
+        for status in QUEUE_STATUSES
+    ]
+
+
+def claims(
+    conn: Connection,
+    scheme_id: str,
+    today: date,
+    *,
+    status: str | None = None,
+    bank_id: str | None = None,
+    after: tuple[date, str] | None = None,
+    limit: int = 100,
+) -> list[dict[str, Any]]:
+    """The claims of the queue, oldest first, each with its age; keyset-paginated on
+    (filed_on, claim_id)."""
+    assert 0 < limit <= QUEUE_ITEMS_MAX
+    query = select(t.claims).where(t.claims.c.scheme_id == scheme_id)
+    if status is not None:
+        query = query.where(t.claims.c.status == status)
+    if bank_id is not None:
+        query = query.where(t.claims.c.bank_id == bank_id)
+    if after is not None:
+        query = query.where(tuple_(t.claims.c.filed_on, t.claims.c.claim_id) > tuple_(*after))
+    query = query.order_by(t.claims.c.filed_on, t.claims.c.claim_id).limit(limit)
+    return [dict(row._mapping) | {"age_days": (today - row.filed_on).days} for row in conn.execute(query)]
 
 
 def loan_book(conn: Connection, scheme_id: str) -> list[dict[str, Any]]:

@@ -176,7 +176,8 @@ claims = Table(
     Column("parties", JSON, nullable=False),
     Column("version", Integer, nullable=False),
     Index("rp_claims_ref", "scheme_id", "claim_id", unique=True),
-    Index("rp_claims_queue", "scheme_id", "status"),
+    Index("rp_claims_queue", "scheme_id", "status", "filed_on", "claim_id"),
+    Index("rp_claims_by_filing", "scheme_id", "filed_on", "claim_id"),
 )
 
 claim_parties = Table(

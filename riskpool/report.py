@@ -21,7 +21,7 @@ def render(console: Console, conn: Connection, scheme_id: str, today: date, *, h
     queue = reports.claims_queue(conn, scheme_id, today)
     console.print(
         f"Exposure {format_fen(e.exposure_fen)} of a leverage limit {limit} (headroom {headroom}); "
-        f"claims: {', '.join(f'{len(v)} {k}' for k, v in queue.items() if v) or 'none'}"
+        f"claims: {', '.join(f'{q.claims} {q.status}' for q in queue if q.claims) or 'none'}"
     )
     funds = Table(
         "fund",

@@ -35,6 +35,7 @@ def answers(engine: Engine, today: date) -> dict[str, Any]:
             "exposure": reports.exposure(conn, SCHEME, today),
             "loan_book": reports.loan_book(conn, SCHEME),
             "claims_queue": reports.claims_queue(conn, SCHEME, today),
+            "claims": reports.claims(conn, SCHEME, today),
             "breakers": reports.breakers(conn, SCHEME),
             "targets": reports.targets(conn, SCHEME),
         }
