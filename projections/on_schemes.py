@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ledger.domain import Party, Scheme
+from ledger.domain.key import ApiKey
 from ledger.domain.request import Request
 from projections import postings
 from projections import tables as t
@@ -177,8 +178,8 @@ def breaker_reset(rows: Rows, e: Event, position: int) -> None:
 
 
 def ignored(rows: Rows, e: Event, position: int) -> None:
-    """The scheme's own copy of a figure whose fact the loan or claim projection posts, and the
-    record of an idempotent request (it answers retries; it moves no figure)."""
+    """The scheme's own copy of a figure whose fact the loan or claim projection posts; the record
+    of an idempotent request; an API key's issue or revocation. None moves a reported figure."""
 
 
 HANDLERS = {
@@ -201,4 +202,6 @@ HANDLERS = {
     Scheme.BreakerTripped: breaker_tripped,
     Scheme.BreakerReset: breaker_reset,
     Request.Recorded: ignored,
+    ApiKey.Issued: ignored,
+    ApiKey.Revoked: ignored,
 }

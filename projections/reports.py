@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import BigInteger, cast, func, select, tuple_
+from sqlalchemy import BigInteger, cast, exists, func, select, tuple_
 from sqlalchemy.engine import Connection
 
 from ledger.errors import UnknownScheme
@@ -299,13 +299,19 @@ def claims(
     *,
     status: str | None = None,
     bank_id: str | None = None,
+    party_id: str | None = None,
     after: tuple[date, str] | None = None,
     limit: int = 100,
 ) -> list[dict[str, Any]]:
     """The claims of the queue, oldest first, each with its age; keyset-paginated on
-    (filed_on, claim_id)."""
+    (filed_on, claim_id). `party_id` keeps the claims that party shares in."""
     assert 0 < limit <= QUEUE_ITEMS_MAX
     query = select(t.claims).where(t.claims.c.scheme_id == scheme_id)
+    if party_id is not None:
+        shares = t.claim_parties
+        query = query.where(
+            exists().where(shares.c.claim_uuid == t.claims.c.claim_uuid, shares.c.party_id == party_id)
+        )
     if status is not None:
         query = query.where(t.claims.c.status == status)
     if bank_id is not None:

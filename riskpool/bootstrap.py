@@ -16,7 +16,7 @@ from riskpool.settings import Settings
 
 def build_ledger(settings: Settings | None = None, *, clock: Clock = today_in_china) -> Ledger:
     settings = settings or Settings()
-    return Ledger(env=settings.event_store_env(), clock=clock)
+    return Ledger(env=settings.event_store_env(), clock=clock, key_pepper=settings.key_pepper.encode())
 
 
 @dataclass

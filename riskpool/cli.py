@@ -10,6 +10,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
 
 from ledger.calendar import today_in_china
 from ledger.errors import LedgerError
@@ -17,6 +18,7 @@ from ledger.rules import Publication, check_rule_version, load_document
 from projections.check import differences
 from projections.replay import as_of
 from riskpool.bootstrap import System, build_system
+from riskpool.cli_server import follow, issued_keys, operator, serve
 from riskpool.demo import DemoRefused, build_demo, scheme_id_for
 from riskpool.demo.cast import END, START
 from riskpool.report import render
@@ -31,6 +33,8 @@ rules_app = typer.Typer(help="Rule version documents.", no_args_is_help=True)
 projections_app = typer.Typer(help="The read models derived from the event log.", no_args_is_help=True)
 app.add_typer(rules_app, name="rules")
 app.add_typer(projections_app, name="projections")
+keys_app = typer.Typer(help="API keys: create, revoke, list.", no_args_is_help=True)
+app.add_typer(keys_app, name="keys")
 console = Console()
 
 DatabaseUrl = Annotated[
@@ -157,6 +161,86 @@ def projections_check(database_url: DatabaseUrl = None) -> None:
         console.print(f"[red]{len(found)} difference(s)[/red] at position {position}.")
         raise typer.Exit(code=1)
     console.print(f"[green]The projections equal a fresh rebuild[/green] at position {position}.")
+
+
+@app.command("serve")
+def serve_command(
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    demo: Annotated[
+        bool, typer.Option(help="Load the demo scheme first and print a key for each role.")
+    ] = False,
+    runner: Annotated[
+        bool,
+        typer.Option(
+            help="Run the projection runner in this process (turn off when "
+            "`riskpool projections run` runs it as its own)."
+        ),
+    ] = True,
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Serve the HTTP API (FastAPI on uvicorn); docs at /docs."""
+    serve(_system(database_url), console, host=host, port=port, demo=demo, runner=runner)
+
+
+@projections_app.command("run")
+def projections_run(database_url: DatabaseUrl = None) -> None:
+    """Keep the projections up to date, in this process, until stopped."""
+    follow(_system(database_url), console)
+
+
+@keys_app.command("create")
+def keys_create(
+    role: Annotated[
+        str, typer.Option(help="fund_manager, regulator, bank, guarantor, insurer or government")
+    ],
+    name: Annotated[str, typer.Option(help="What the key is for, e.g. the bank's loan system.")],
+    party: Annotated[
+        str | None, typer.Option(help="The party a bank/guarantor/insurer/government key acts for.")
+    ] = None,
+    principal: Annotated[str | None, typer.Option(help="The principal id (default: one per key).")] = None,
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Create an API key; its secret is printed once and stored only as a keyed hash."""
+    system = _system(database_url)
+    try:
+        key = system.ledger.issue_key(
+            operator(), role=role, party_id=party, name=name, principal_id=principal
+        )
+    except LedgerError as error:
+        _fail(error)
+    console.print(
+        f"key {key.key_id} for principal {key.principal_id} ({role}{' of ' + party if party else ''}):"
+    )
+    console.print(key.token, soft_wrap=True, highlight=False)
+    system.close()
+
+
+@keys_app.command("revoke")
+def keys_revoke(
+    key_id: str,
+    reason: Annotated[str, typer.Option(help="Why the key is revoked.")],
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Revoke an API key: from now on it is refused (401)."""
+    system = _system(database_url)
+    try:
+        system.ledger.revoke_key(operator(), key_id, reason)
+    except LedgerError as error:
+        _fail(error)
+    console.print(f"key {key_id} revoked")
+    system.close()
+
+
+@keys_app.command("list")
+def keys_list(database_url: DatabaseUrl = None) -> None:
+    """Every API key ever issued, its principal, role, party and whether it is revoked."""
+    system = _system(database_url)
+    table = Table("key", "principal", "role", "party", "state", title="API keys")
+    for row in issued_keys(system):
+        table.add_row(*row)
+    console.print(table)
+    system.close()
 
 
 @rules_app.command("check")

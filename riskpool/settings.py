@@ -8,6 +8,8 @@ from urllib.parse import unquote, urlsplit
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from ledger.service.base import DEFAULT_KEY_PEPPER
+
 DEFAULT_DATABASE_URL = "sqlite:///riskpool.db"
 
 
@@ -24,6 +26,7 @@ class Settings(BaseSettings):
     projections_url: str | None = None
     lock_timeout_seconds: int = Field(default=10, ge=1, le=600)
     pool_size: int = Field(default=5, ge=1, le=100)
+    key_pepper: str = DEFAULT_KEY_PEPPER.decode()
 
     def event_store_env(self) -> dict[str, str]:
         """The `eventsourcing` persistence settings for this database URL."""

@@ -2,6 +2,7 @@
 
 from ledger.service.base import Receipt
 from ledger.service.claims import ClaimService
+from ledger.service.keys import IssuedKey, KeyService, Unauthenticated
 from ledger.service.loans import Enrolment
 from ledger.service.queries import QueryService
 from ledger.service.reversals import ReversalService
@@ -9,10 +10,10 @@ from ledger.service.schemes import SchemeService
 from ledger.service.tapes import LoanTapeRefused, TapeService
 
 
-class Ledger(SchemeService, TapeService, ClaimService, ReversalService, QueryService):
+class Ledger(SchemeService, TapeService, ClaimService, ReversalService, KeyService, QueryService):
     """The risk-pool ledger: validates each command, then records its facts atomically."""
 
     name = "Ledger"  # the eventsourcing application name (its environment prefix is LEDGER_)
 
 
-__all__ = ["Enrolment", "Ledger", "LoanTapeRefused", "Receipt"]
+__all__ = ["Enrolment", "IssuedKey", "Ledger", "LoanTapeRefused", "Receipt", "Unauthenticated"]

@@ -49,6 +49,7 @@ log = logging.getLogger(__name__)
 COMMAND_ATTEMPTS_MAX = 8
 CONFLICT_BACKOFF_SECONDS_MAX = 0.005
 SNAPSHOT_INTERVAL_EVENTS = 100
+DEFAULT_KEY_PEPPER = b"riskpool-ledger: set RISKPOOL_KEY_PEPPER in production"
 
 
 @dataclass(frozen=True)
@@ -117,9 +118,16 @@ class LedgerBase(Application[UUID]):
         Claim: SNAPSHOT_INTERVAL_EVENTS,
     }
 
-    def __init__(self, env: Mapping[str, str] | None = None, *, clock: Clock = today_in_china) -> None:
+    def __init__(
+        self,
+        env: Mapping[str, str] | None = None,
+        *,
+        clock: Clock = today_in_china,
+        key_pepper: bytes = DEFAULT_KEY_PEPPER,
+    ) -> None:
         super().__init__(env=dict(env or {"PERSISTENCE_MODULE": "eventsourcing.popo"}))
         self.clock = clock
+        self.key_pepper = key_pepper
         self._lock = threading.RLock()
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:

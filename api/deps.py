@@ -1,0 +1,160 @@
+"""Dependencies of the routes, as `Annotated` aliases: the system, the principal, and the
+options of a write (idempotency, expected version) or a read (as of, after a position)."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Annotated
+
+from fastapi import Depends, Header, Query, Request
+from fastapi.responses import JSONResponse
+from sqlalchemy import Engine
+
+from api.schemas.common import Day, Written
+from ledger.actors import Actor, Role, require_role
+from ledger.calendar import today_in_china
+from ledger.errors import InvalidRequest
+from ledger.service import Ledger, Receipt
+from projections.replay import as_of
+from riskpool.bootstrap import System
+
+WAIT_SECONDS_MAX = 10.0
+
+
+def system(request: Request) -> System:
+    return request.app.state.system
+
+
+SystemDep = Annotated[System, Depends(system)]
+
+
+def principal(
+    request: Request,
+    system: SystemDep,
+    authorization: Annotated[str | None, Header(description="Bearer rpk_…")] = None,
+) -> Actor:
+    token = None
+    if authorization and authorization[:7].lower() == "bearer ":
+        token = authorization[7:].strip()
+    return system.ledger.authenticate(token, request_id=request.state.request_id)
+
+
+Principal = Annotated[Actor, Depends(principal)]
+
+
+@dataclass
+class Write:
+    """A write request: the ledger, the principal, and how the caller wants the command run."""
+
+    ledger: Ledger
+    actor: Actor
+    idempotency_key: str | None
+    request_hash: str
+    expected_version: int | None
+    extra_headers: dict[str, str] = field(default_factory=dict)
+
+    @contextmanager
+    def run(self) -> Iterator[None]:
+        with self.ledger.options(
+            actor=self.actor,
+            idempotency_key=self.idempotency_key,
+            request_hash=self.request_hash,
+            expected_version=self.expected_version,
+        ):
+            yield
+
+    def answer(self, receipt: Receipt, links: dict[str, str], *, status: int = 201) -> JSONResponse:
+        body = Written(
+            position=receipt.position,
+            fact_id=receipt.fact_id,
+            claim_id=receipt.claim_id,
+            status=receipt.status,
+            tripped=list(receipt.tripped),
+            details=dict(receipt.details),
+            links=links,
+        )
+        headers = {"Location": next(iter(links.values()))} if links else {}
+        if receipt.replayed:
+            headers["Idempotent-Replayed"] = "true"
+        return JSONResponse(body.model_dump(mode="json"), status_code=status, headers=headers)
+
+
+async def write(
+    request: Request,
+    system: SystemDep,
+    actor: Principal,
+    idempotency_key: Annotated[
+        str | None,
+        Header(
+            description="repeat a write safely: same key, same body "
+            "→ the original answer; different body → 409"
+        ),
+    ] = None,
+    if_match: Annotated[
+        str | None, Header(description="the version you read (ETag); 409 if it moved")
+    ] = None,
+) -> Write:
+    body = await request.body()
+    digest = hashlib.sha256(f"{request.method} {request.url.path}\n".encode() + body).hexdigest()
+    return Write(system.ledger, actor, idempotency_key, digest, _version(if_match))
+
+
+WriteCall = Annotated[Write, Depends(write)]
+
+
+def _version(if_match: str | None) -> int | None:
+    if if_match is None:
+        return None
+    tag = if_match.strip().removeprefix("W/").strip('"')
+    if not tag.isdigit() or len(tag) > 12:
+        raise InvalidRequest(
+            f'If-Match {if_match!r} is not a version this API gave out (an ETag such as "7")'
+        )
+    return int(tag)
+
+
+@dataclass
+class Read:
+    """A read: the principal, and the read models to ask — live, or as of a date or position."""
+
+    actor: Actor
+    engine: Engine
+    today: date
+    historical: bool
+
+    def only(self, *roles: Role, action: str) -> None:
+        require_role(self.actor, *roles, action=action)
+
+
+def read(
+    system: SystemDep,
+    actor: Principal,
+    as_of_date: Annotated[Day | None, Query(description="as the ledger stood on this business date")] = None,
+    as_of_position: Annotated[
+        int | None, Query(ge=0, description="as the ledger stood at this log position")
+    ] = None,
+    after_position: Annotated[
+        int | None,
+        Query(ge=0, description="wait (up to 10 s) until the read models have applied this position"),
+    ] = None,
+) -> Iterator[Read]:
+    if as_of_date is not None or as_of_position is not None:
+        engine = as_of(system.ledger, position=as_of_position, business_date=as_of_date)
+        try:
+            yield Read(actor, engine, as_of_date or today_in_china(), True)
+        finally:
+            engine.dispose()
+        return
+    if after_position is not None:
+        system.runner.wait_for(after_position, timeout=WAIT_SECONDS_MAX)
+    yield Read(actor, system.store.engine, today_in_china(), False)
+
+
+ReadCall = Annotated[Read, Depends(read)]
+
+Limit = Annotated[int, Query(ge=1, le=500, description="at most this many items (≤ 500)")]
+Cursor = Annotated[str | None, Query(max_length=400, description="the next_cursor of the previous page")]

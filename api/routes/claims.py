@@ -1,0 +1,250 @@
+"""Claims: filing, the fund manager's review, settlement payments and recoveries."""
+
+from __future__ import annotations
+
+from datetime import date
+from types import SimpleNamespace
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+from fastapi.responses import JSONResponse
+
+from api.deps import Cursor, Limit, Principal, ReadCall, SystemDep, WriteCall
+from api.routes import READ, WRITE
+from api.routes.loans import history_entry, loan_path
+from api.schemas.claims import (
+    ApprovalCreate,
+    ClaimCreate,
+    ClaimPartyPublic,
+    ClaimPublic,
+    PaymentCreate,
+    RecoveryCreate,
+    RecoveryPaymentCreate,
+    RejectionCreate,
+)
+from api.schemas.common import Page, Ref, decode_cursor, encode_cursor, yuan
+from api.schemas.loans import HistoryEntryPublic
+from ledger.actors import Role
+from ledger.domain import Claim
+from projections import reports
+
+router = APIRouter(prefix="/v1/schemes/{scheme_id}", tags=["claims"])
+
+
+def claim_path(scheme_id: str, claim_id: str) -> str:
+    return f"/v1/schemes/{scheme_id}/claims/{claim_id}"
+
+
+@router.post(
+    "/banks/{bank_id}/loans/{loan_ref}/claims",
+    status_code=201,
+    responses=WRITE,
+    summary="File a compensation claim on a defaulted loan (its bank)",
+)
+def file_claim(scheme_id: Ref, bank_id: Ref, loan_ref: Ref, body: ClaimCreate, call: WriteCall):
+    with call.run():
+        receipt = call.ledger.file_claim(
+            call.actor, scheme_id, bank_id, loan_ref, body.claimed, filed_on=body.filed_on
+        )
+    return call.answer(
+        receipt,
+        {
+            "claim": claim_path(scheme_id, receipt.claim_id or ""),
+            "loan": loan_path(scheme_id, bank_id, loan_ref),
+        },
+    )
+
+
+@router.get(
+    "/claims",
+    response_model=Page,
+    responses=READ,
+    summary="The claims queue, oldest first: a bank sees its own claims, a party those it shares in",
+)
+def list_claims(
+    scheme_id: Ref,
+    read: ReadCall,
+    limit: Limit = 100,
+    cursor: Cursor = None,
+    status: Annotated[str | None, Query(max_length=40)] = None,
+) -> Page:
+    after = decode_cursor(cursor, 2)
+    key = (date.fromisoformat(after[0]), after[1]) if after else None
+    bank = read.actor.party_id if read.actor.role is Role.BANK else None
+    party = read.actor.party_id if read.actor.party_id is not None and bank is None else None
+    with read.engine.connect() as conn:
+        reports.scheme_row(conn, scheme_id)
+        rows = [
+            SimpleNamespace(**r)
+            for r in reports.claims(
+                conn,
+                scheme_id,
+                read.today,
+                status=status,
+                bank_id=bank,
+                party_id=party,
+                after=key,
+                limit=limit,
+            )
+        ]
+    items = [
+        {
+            "claim_id": r.claim_id,
+            "bank_id": r.bank_id,
+            "loan_ref": r.loan_ref,
+            "status": r.status,
+            "claimed": yuan(r.claimed_fen),
+            "approved": yuan(r.approved_fen),
+            "filed_on": str(r.filed_on),
+            "age_days": (read.today - r.filed_on).days,
+            "links": {"self": claim_path(scheme_id, r.claim_id)},
+        }
+        for r in rows
+    ]
+    last = [str(rows[-1].filed_on), rows[-1].claim_id] if len(rows) == limit else None
+    return Page(items=items, next_cursor=encode_cursor(last) if last else None)
+
+
+@router.get(
+    "/claims/{claim_id}",
+    response_model=ClaimPublic,
+    responses=READ,
+    summary="One claim as recorded now; its version is the ETag to send as If-Match",
+)
+def get_claim(scheme_id: Ref, claim_id: str, system: SystemDep, actor: Principal) -> JSONResponse:
+    claim = system.ledger.claim(actor, scheme_id, claim_id)
+    body = claim_public(scheme_id, claim)
+    return JSONResponse(body.model_dump(mode="json"), headers={"ETag": f'"{claim.version}"'})
+
+
+def claim_public(scheme_id: str, claim: Claim) -> ClaimPublic:
+    first = claim.first_approval
+    parties = [
+        ClaimPartyPublic(
+            party_id=p["party_id"],
+            key=p["key"],
+            bp=p["bp"],
+            allocated=yuan(p["allocated_fen"]),
+            paid=yuan(claim.paid.get(p["party_id"], 0)),
+            owed_to_bank=yuan(claim.owed_to_bank(p["party_id"])),
+            recovered=yuan(claim.recovered.get(p["party_id"], 0)),
+            owed_by_bank=yuan(claim.owed_by_bank(p["party_id"])),
+        )
+        for p in claim.parts
+    ]
+    path = claim_path(scheme_id, claim.claim_id)
+    return ClaimPublic(
+        scheme_id=scheme_id,
+        claim_id=claim.claim_id,
+        bank_id=claim.bank_id,
+        loan_ref=claim.loan_ref,
+        status=claim.status,
+        claimed=yuan(claim.claimed_fen),
+        approved=yuan(claim.approved_fen),
+        filed_on=str(claim.filed_on),
+        approved_on=str(claim.approved_on) if claim.approved_on else None,
+        first_approval=None
+        if first is None
+        else {
+            "principal_id": first["principal_id"],
+            "amount": yuan(first["amount_fen"]),
+            "approved_on": str(first["business_date"]),
+        },
+        rule_version=claim.rule_version,
+        reason=claim.reason,
+        parties=parties,
+        recovered_net=yuan(sum(r["net_fen"] for r in claim.recoveries.values() if not r["reversed"])),
+        version=claim.version,
+        links={
+            "self": path,
+            "history": f"{path}/history",
+            "loan": loan_path(scheme_id, claim.bank_id, claim.loan_ref),
+        },
+    )
+
+
+@router.get(
+    "/claims/{claim_id}/history",
+    response_model=list[HistoryEntryPublic],
+    responses=READ,
+    summary="Every fact of the claim, in order, with who recorded it",
+)
+def claim_history(
+    scheme_id: Ref, claim_id: str, system: SystemDep, actor: Principal
+) -> list[HistoryEntryPublic]:
+    return [history_entry(e) for e in system.ledger.claim_history(actor, scheme_id, claim_id)]
+
+
+@router.post(
+    "/claims/{claim_id}/approvals",
+    status_code=201,
+    responses=WRITE,
+    summary="Approve (a fund manager); at or above the threshold a second checker confirms",
+)
+def approve(scheme_id: Ref, claim_id: str, body: ApprovalCreate, call: WriteCall):
+    with call.run():
+        receipt = call.ledger.approve_claim(
+            call.actor, scheme_id, claim_id, body.amount, approved_on=body.approved_on
+        )
+    return call.answer(receipt, {"claim": claim_path(scheme_id, claim_id)})
+
+
+@router.post(
+    "/claims/{claim_id}/rejection",
+    status_code=201,
+    responses=WRITE,
+    summary="Reject, with a reason (a fund manager; the second checker if awaiting)",
+)
+def reject(scheme_id: Ref, claim_id: str, body: RejectionCreate, call: WriteCall):
+    with call.run():
+        receipt = call.ledger.reject_claim(
+            call.actor, scheme_id, claim_id, body.reason, rejected_on=body.rejected_on
+        )
+    return call.answer(receipt, {"claim": claim_path(scheme_id, claim_id)})
+
+
+@router.post(
+    "/claims/{claim_id}/payments",
+    status_code=201,
+    responses=WRITE,
+    summary="Record a settlement payment of a party's share to the bank",
+)
+def pay(scheme_id: Ref, claim_id: str, body: PaymentCreate, call: WriteCall):
+    with call.run():
+        receipt = call.ledger.pay_settlement(
+            call.actor, scheme_id, claim_id, body.party_id, body.amount, paid_on=body.paid_on
+        )
+    return call.answer(receipt, {"claim": claim_path(scheme_id, claim_id)})
+
+
+@router.post(
+    "/claims/{claim_id}/recoveries",
+    status_code=201,
+    responses=WRITE,
+    summary="Record a recovery (the claim's bank); its net is shared back",
+)
+def recover(scheme_id: Ref, claim_id: str, body: RecoveryCreate, call: WriteCall):
+    with call.run():
+        receipt = call.ledger.record_recovery(
+            call.actor,
+            scheme_id,
+            claim_id,
+            gross=body.gross,
+            costs=body.costs,
+            recovered_on=body.recovered_on,
+        )
+    return call.answer(receipt, {"claim": claim_path(scheme_id, claim_id)})
+
+
+@router.post(
+    "/claims/{claim_id}/recovery-payments",
+    status_code=201,
+    responses=WRITE,
+    summary="Record the bank's payment of a party's recovery part",
+)
+def pay_recovery(scheme_id: Ref, claim_id: str, body: RecoveryPaymentCreate, call: WriteCall):
+    with call.run():
+        receipt = call.ledger.pay_recovery_part(
+            call.actor, scheme_id, claim_id, body.party_id, body.amount, paid_on=body.paid_on
+        )
+    return call.answer(receipt, {"claim": claim_path(scheme_id, claim_id)})

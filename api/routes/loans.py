@@ -1,0 +1,338 @@
+"""Loans: enrolment (one, or a whole tape), their facts, and what a party may see of them."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import JSONResponse
+from sqlalchemy import select, tuple_
+
+from api.deps import Cursor, Limit, Principal, ReadCall, SystemDep, WriteCall
+from api.routes import READ, WRITE
+from api.schemas.common import Page, Ref, decode_cursor, encode_cursor, yuan
+from api.schemas.loans import (
+    CoverIncomeCreate,
+    DefaultCreate,
+    DisbursementCreate,
+    HistoryEntryPublic,
+    LoanCreate,
+    LoanPublic,
+    RepaymentCreate,
+    WithdrawalCreate,
+    WriteOffCreate,
+)
+from ledger.actors import Role
+from ledger.service import Enrolment
+from ledger.service.queries import HistoryEntry
+from ledger.tape import COLUMNS, read_tape
+from projections import reports
+from projections import tables as t
+
+router = APIRouter(prefix="/v1/schemes/{scheme_id}", tags=["loans"])
+TAPE_ROW = "HB2019-0001,鹤壁星河电子科技有限公司,91350100M000100Y43,tech_loan,ip_pledge,2000000.00,435,24,2019-02-01,direct,"  # noqa: E501
+TAPE_EXAMPLE = ",".join(COLUMNS) + "\n" + TAPE_ROW + "\n"
+
+
+def loan_path(scheme_id: str, bank_id: str, loan_ref: str) -> str:
+    return f"/v1/schemes/{scheme_id}/banks/{bank_id}/loans/{loan_ref}"
+
+
+@router.post("/banks/{bank_id}/loans", status_code=201, responses=WRITE, summary="Enrol a loan (its bank)")
+def enrol(scheme_id: Ref, bank_id: Ref, body: LoanCreate, call: WriteCall):
+    enrolment = Enrolment(
+        body.loan_ref,
+        body.borrower_name,
+        body.borrower_uscc,
+        body.product,
+        body.principal,
+        body.rate_bp,
+        body.term_months,
+        body.enrolled_on,
+        body.cover,
+        body.cover_party_id,
+        tuple(body.tags),
+    )
+    with call.run():
+        receipt = call.ledger.enrol_loan(call.actor, scheme_id, bank_id, enrolment)
+    return call.answer(receipt, {"loan": loan_path(scheme_id, bank_id, body.loan_ref)})
+
+
+@router.post(
+    "/banks/{bank_id}/loan-tapes",
+    status_code=201,
+    responses=WRITE,
+    summary="Enrol a bank's loan tape (CSV, UTF-8): every row, or none with a report of each bad row",
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {"text/csv": {"schema": {"type": "string"}, "example": TAPE_EXAMPLE}},
+        }
+    },
+)
+async def enrol_tape(scheme_id: Ref, bank_id: Ref, request: Request, call: WriteCall):
+    rows = read_tape(await request.body())
+    with call.run():
+        receipt = call.ledger.enrol_tape(call.actor, scheme_id, bank_id, rows)
+    return call.answer(receipt, {"loans": f"/v1/schemes/{scheme_id}/loans?bank_id={bank_id}"})
+
+
+@router.get(
+    "/loans",
+    response_model=Page,
+    responses=READ,
+    summary="Loans this key may see: a bank its own, an insurer or guarantor those it covers",
+)
+def list_loans(
+    scheme_id: Ref,
+    read: ReadCall,
+    limit: Limit = 100,
+    cursor: Cursor = None,
+    bank_id: Annotated[Ref | None, Query()] = None,
+    state: Annotated[str | None, Query(max_length=40)] = None,
+) -> Page:
+    read.only(Role.FUND_MANAGER, Role.REGULATOR, Role.BANK, Role.GUARANTOR, Role.INSURER, action="list loans")
+    query = select(t.loans).where(t.loans.c.scheme_id == scheme_id)
+    if read.actor.role is Role.BANK:
+        query = query.where(t.loans.c.bank_id == read.actor.party_id)
+    if read.actor.role in (Role.GUARANTOR, Role.INSURER):
+        query = query.where(t.loans.c.cover_party_id == read.actor.party_id)
+    if bank_id is not None:
+        query = query.where(t.loans.c.bank_id == bank_id)
+    if state is not None:
+        query = query.where(t.loans.c.state == state)
+    after = decode_cursor(cursor, 2)
+    if after:
+        query = query.where(tuple_(t.loans.c.bank_id, t.loans.c.loan_ref) > tuple_(*after))
+    query = query.order_by(t.loans.c.bank_id, t.loans.c.loan_ref).limit(limit)
+    with read.engine.connect() as conn:
+        reports.scheme_row(conn, scheme_id)
+        rows = [dict(r._mapping) for r in conn.execute(query)]
+    items = [_from_row(r) for r in rows]
+    last = [rows[-1]["bank_id"], rows[-1]["loan_ref"]] if len(rows) == limit else None
+    return Page(items=items, next_cursor=encode_cursor(last) if last else None)
+
+
+def _from_row(r: dict) -> LoanPublic:
+    return LoanPublic(
+        scheme_id=r["scheme_id"],
+        bank_id=r["bank_id"],
+        loan_ref=r["loan_ref"],
+        borrower_name=r["borrower_name"],
+        borrower_uscc=r["borrower_uscc"],
+        product=r["product"],
+        tags=r["tags"],
+        principal=yuan(r["principal_fen"]),
+        rate_bp=r["rate_bp"],
+        term_months=r["term_months"],
+        cover=r["cover"],
+        cover_party_id=r["cover_party_id"],
+        rule_version=r["rule_version"],
+        state=r["state"],
+        enrolled_on=str(r["enrolled_on"]),
+        disbursed_on=_day(r["disbursed_on"]),
+        defaulted_on=_day(r["defaulted_on"]),
+        principal_repaid=yuan(r["principal_repaid_fen"]),
+        interest_repaid=yuan(r["interest_repaid_fen"]),
+        outstanding=yuan(r["principal_fen"] - r["principal_repaid_fen"]),
+        outstanding_at_default=yuan(r["outstanding_at_default_fen"]),
+        current_claim_id=r["current_claim_id"],
+        version=r["version"],
+        links={"self": loan_path(r["scheme_id"], r["bank_id"], r["loan_ref"])},
+    )
+
+
+def _day(value: object) -> str | None:
+    return None if value is None else str(value)
+
+
+@router.get(
+    "/banks/{bank_id}/loans/{loan_ref}",
+    response_model=LoanPublic,
+    responses=READ,
+    summary="One loan as recorded now; its version is the ETag to send as If-Match",
+)
+def get_loan(
+    scheme_id: Ref, bank_id: Ref, loan_ref: Ref, system: SystemDep, actor: Principal
+) -> JSONResponse:
+    loan = system.ledger.loan(actor, scheme_id, bank_id, loan_ref)
+    row = {
+        name: getattr(loan, name)
+        for name in (
+            "scheme_id",
+            "bank_id",
+            "loan_ref",
+            "borrower_name",
+            "borrower_uscc",
+            "product",
+            "tags",
+            "principal_fen",
+            "rate_bp",
+            "term_months",
+            "cover",
+            "cover_party_id",
+            "rule_version",
+            "state",
+            "enrolled_on",
+            "disbursed_on",
+            "defaulted_on",
+            "principal_repaid_fen",
+            "interest_repaid_fen",
+            "outstanding_at_default_fen",
+            "current_claim_id",
+            "version",
+        )
+    }
+    body = _from_row(row)
+    body.links |= {"history": f"{body.links['self']}/history"}
+    return JSONResponse(body.model_dump(mode="json"), headers={"ETag": f'"{loan.version}"'})
+
+
+@router.get(
+    "/banks/{bank_id}/loans/{loan_ref}/history",
+    response_model=list[HistoryEntryPublic],
+    responses=READ,
+    summary="Every fact of the loan, in order, with who recorded it",
+)
+def loan_history(
+    scheme_id: Ref, bank_id: Ref, loan_ref: Ref, system: SystemDep, actor: Principal
+) -> list[HistoryEntryPublic]:
+    return [history_entry(e) for e in system.ledger.loan_history(actor, scheme_id, bank_id, loan_ref)]
+
+
+def history_entry(e: HistoryEntry) -> HistoryEntryPublic:
+    return HistoryEntryPublic(
+        version=e.version,
+        fact=e.fact,
+        business_date=str(e.business_date),
+        recorded_at=e.recorded_at.isoformat(),
+        principal_id=e.actor.principal_id,
+        role=e.actor.role.value,
+        party_id=e.actor.party_id,
+        request_id=e.actor.request_id,
+        data={
+            k: v if isinstance(v, (str, int, bool, type(None), list, dict)) else str(v)
+            for k, v in e.data.items()
+        },
+    )
+
+
+@router.post(
+    "/banks/{bank_id}/loans/{loan_ref}/disbursement",
+    status_code=201,
+    responses=WRITE,
+    summary="Record the disbursement (its bank)",
+)
+def disburse(scheme_id: Ref, bank_id: Ref, loan_ref: Ref, body: DisbursementCreate, call: WriteCall):
+    with call.run():
+        receipt = call.ledger.disburse(
+            call.actor, scheme_id, bank_id, loan_ref, body.amount, disbursed_on=body.disbursed_on
+        )
+    return call.answer(receipt, {"loan": loan_path(scheme_id, bank_id, loan_ref)})
+
+
+@router.post(
+    "/banks/{bank_id}/loans/{loan_ref}/repayments",
+    status_code=201,
+    responses=WRITE,
+    summary="Record a repayment (its bank)",
+)
+def repay(scheme_id: Ref, bank_id: Ref, loan_ref: Ref, body: RepaymentCreate, call: WriteCall):
+    with call.run():
+        receipt = call.ledger.repay(
+            call.actor,
+            scheme_id,
+            bank_id,
+            loan_ref,
+            principal=body.principal,
+            interest=body.interest,
+            repaid_on=body.repaid_on,
+        )
+    return call.answer(receipt, {"loan": loan_path(scheme_id, bank_id, loan_ref)})
+
+
+@router.post(
+    "/banks/{bank_id}/loans/{loan_ref}/default",
+    status_code=201,
+    responses=WRITE,
+    summary="Declare the loan in default (its bank)",
+)
+def default(scheme_id: Ref, bank_id: Ref, loan_ref: Ref, body: DefaultCreate, call: WriteCall):
+    with call.run():
+        receipt = call.ledger.declare_default(
+            call.actor,
+            scheme_id,
+            bank_id,
+            loan_ref,
+            overdue_days=body.overdue_days,
+            defaulted_on=body.defaulted_on,
+        )
+    return call.answer(receipt, {"loan": loan_path(scheme_id, bank_id, loan_ref)})
+
+
+@router.post(
+    "/banks/{bank_id}/loans/{loan_ref}/withdrawal",
+    status_code=201,
+    responses=WRITE,
+    summary="Withdraw the loan before disbursement (its bank)",
+)
+def withdraw(scheme_id: Ref, bank_id: Ref, loan_ref: Ref, body: WithdrawalCreate, call: WriteCall):
+    with call.run():
+        receipt = call.ledger.withdraw(
+            call.actor, scheme_id, bank_id, loan_ref, reason=body.reason, withdrawn_on=body.withdrawn_on
+        )
+    return call.answer(receipt, {"loan": loan_path(scheme_id, bank_id, loan_ref)})
+
+
+@router.post(
+    "/banks/{bank_id}/loans/{loan_ref}/write-off",
+    status_code=201,
+    responses=WRITE,
+    summary="Write the loan off once its claim is settled or rejected (its bank, a fund manager)",
+)
+def write_off(scheme_id: Ref, bank_id: Ref, loan_ref: Ref, body: WriteOffCreate, call: WriteCall):
+    with call.run():
+        receipt = call.ledger.write_off(
+            call.actor, scheme_id, bank_id, loan_ref, written_off_on=body.written_off_on
+        )
+    return call.answer(receipt, {"loan": loan_path(scheme_id, bank_id, loan_ref)})
+
+
+@router.post(
+    "/banks/{bank_id}/loans/{loan_ref}/premiums",
+    status_code=201,
+    responses=WRITE,
+    summary="Record a premium (the loan's insurer, or a fund manager naming it)",
+)
+def premium(scheme_id: Ref, bank_id: Ref, loan_ref: Ref, body: CoverIncomeCreate, call: WriteCall):
+    with call.run():
+        receipt = call.ledger.record_premium(
+            call.actor,
+            scheme_id,
+            bank_id,
+            loan_ref,
+            body.amount,
+            paid_on=body.paid_on,
+            insurer_id=body.party_id,
+        )
+    return call.answer(receipt, {"loan": loan_path(scheme_id, bank_id, loan_ref)})
+
+
+@router.post(
+    "/banks/{bank_id}/loans/{loan_ref}/fees",
+    status_code=201,
+    responses=WRITE,
+    summary="Record a guarantee fee (the loan's guarantor, or a fund manager naming it)",
+)
+def fee(scheme_id: Ref, bank_id: Ref, loan_ref: Ref, body: CoverIncomeCreate, call: WriteCall):
+    with call.run():
+        receipt = call.ledger.record_fee(
+            call.actor,
+            scheme_id,
+            bank_id,
+            loan_ref,
+            body.amount,
+            paid_on=body.paid_on,
+            guarantor_id=body.party_id,
+        )
+    return call.answer(receipt, {"loan": loan_path(scheme_id, bank_id, loan_ref)})

@@ -1,0 +1,44 @@
+"""Parties of the programme: banks, guarantors, insurers and government funds."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from sqlalchemy import select
+
+from api.deps import Cursor, Limit, ReadCall, WriteCall
+from api.routes import READ, WRITE
+from api.schemas.common import Page, Ref, decode_cursor, encode_cursor
+from api.schemas.schemes import PartyCreate, PartyPublic
+from ledger.errors import UnknownParty
+from projections import tables as t
+
+router = APIRouter(prefix="/v1/parties", tags=["parties"])
+
+
+@router.post("", status_code=201, responses=WRITE, summary="Register a party (fund manager)")
+def register_party(body: PartyCreate, call: WriteCall):
+    with call.run():
+        receipt = call.ledger.register_party(
+            call.actor, body.party_id, body.role, body.name, registered_on=body.registered_on
+        )
+    return call.answer(receipt, {"party": f"/v1/parties/{body.party_id}"})
+
+
+@router.get("", response_model=Page, responses=READ, summary="List the parties")
+def list_parties(read: ReadCall, limit: Limit = 100, cursor: Cursor = None) -> Page:
+    after = decode_cursor(cursor, 1)
+    query = select(t.parties).order_by(t.parties.c.party_id).limit(limit)
+    if after:
+        query = query.where(t.parties.c.party_id > after[0])
+    with read.engine.connect() as conn:
+        rows = [PartyPublic(**row._mapping) for row in conn.execute(query)]
+    return Page(items=rows, next_cursor=encode_cursor([rows[-1].party_id]) if len(rows) == limit else None)
+
+
+@router.get("/{party_id}", response_model=PartyPublic, responses=READ, summary="One party")
+def get_party(party_id: Ref, read: ReadCall) -> PartyPublic:
+    with read.engine.connect() as conn:
+        row = conn.execute(select(t.parties).where(t.parties.c.party_id == party_id)).first()
+    if row is None:
+        raise UnknownParty(f"no party {party_id!r}", party_id=party_id)
+    return PartyPublic(**row._mapping)

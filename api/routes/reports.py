@@ -1,0 +1,144 @@
+"""The read models of rule book §9, now or as of a business date or log position.
+
+A fund manager or regulator reads the whole scheme; a bank, guarantor, insurer or government
+party reads its own figures only.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Any
+
+from fastapi import APIRouter
+
+from api.deps import ReadCall
+from api.routes import READ
+from api.schemas.common import Ref, yuan
+from ledger.actors import Role
+from projections import reports
+
+router = APIRouter(prefix="/v1/schemes/{scheme_id}/reports", tags=["reports"])
+OVERSEERS = (Role.FUND_MANAGER, Role.REGULATOR)
+EVERYONE = tuple(Role)
+
+
+def _amounts(row: dict[str, Any]) -> dict[str, Any]:
+    """fen fields as yuan strings, named without their unit."""
+    return {
+        (k[:-4] if k.endswith("_fen") else k): (yuan(v) if k.endswith("_fen") else v) for k, v in row.items()
+    }
+
+
+def _mine(read: ReadCall, party_id: str) -> bool:
+    return read.actor.role in OVERSEERS or read.actor.party_id == party_id
+
+
+def _meta(read: ReadCall, scheme_id: str, conn: Any) -> dict[str, Any]:
+    reports.scheme_row(conn, scheme_id)
+    return {"scheme_id": scheme_id, "as_of_historical": read.historical, "today": str(read.today)}
+
+
+@router.get("/balances", responses=READ, summary="Each party's accounts; the trial balance is checked")
+def balances(scheme_id: Ref, read: ReadCall) -> dict[str, Any]:
+    with read.engine.connect() as conn:
+        meta = _meta(read, scheme_id, conn)
+        rows = [_amounts(asdict(b)) for b in reports.balances(conn, scheme_id) if _mine(read, b.party_id)]
+    return meta | {"parties": rows, "trial_balance": "0.00"}
+
+
+@router.get("/owed", responses=READ, summary="Who owes whom: per claim, in total, and net per pair")
+def owed(scheme_id: Ref, read: ReadCall) -> dict[str, Any]:
+    party = None if read.actor.role in OVERSEERS else read.actor.party_id
+    with read.engine.connect() as conn:
+        meta = _meta(read, scheme_id, conn)
+        found = reports.owed(conn, scheme_id, party_id=party)
+    return meta | {
+        name: [_amounts(asdict(d)) for d in getattr(found, name)] for name in ("per_claim", "totals", "net")
+    }
+
+
+@router.get(
+    "/loss-ratios", responses=READ, summary="Loss ratios gross and net (%), of the scheme and each party"
+)
+def loss_ratios(scheme_id: Ref, read: ReadCall) -> dict[str, Any]:
+    with read.engine.connect() as conn:
+        meta = _meta(read, scheme_id, conn)
+        rows = [
+            _amounts(asdict(r))
+            for r in reports.loss_ratios(conn, scheme_id)
+            if read.actor.role in OVERSEERS or r.subject == read.actor.party_id
+        ]
+    return meta | {"ratios": rows}
+
+
+@router.get("/exposure", responses=READ, summary="Exposure against the leverage limit, and the headroom")
+def exposure(scheme_id: Ref, read: ReadCall) -> dict[str, Any]:
+    read.only(Role.FUND_MANAGER, Role.REGULATOR, Role.GOVERNMENT, action="read the scheme's exposure")
+    with read.engine.connect() as conn:
+        meta = _meta(read, scheme_id, conn)
+        return meta | _amounts(asdict(reports.exposure(conn, scheme_id, read.today)))
+
+
+@router.get("/funds", responses=READ, summary="Government funds: contributions − payments + recovery parts")
+def funds(scheme_id: Ref, read: ReadCall) -> dict[str, Any]:
+    read.only(Role.FUND_MANAGER, Role.REGULATOR, Role.GOVERNMENT, action="read fund balances")
+    with read.engine.connect() as conn:
+        meta = _meta(read, scheme_id, conn)
+        rows = [_amounts(asdict(f)) for f in reports.funds(conn, scheme_id) if _mine(read, f.party_id)]
+    return meta | {"funds": rows}
+
+
+@router.get("/breakers", responses=READ, summary="Circuit breakers: tripped, reset, the figure at the trip")
+def breakers(scheme_id: Ref, read: ReadCall) -> dict[str, Any]:
+    with read.engine.connect() as conn:
+        meta = _meta(read, scheme_id, conn)
+        rows = [
+            _amounts({k: str(v) if k.endswith("_on") and v else v for k, v in b.items() if k != "scheme_id"})
+            for b in reports.breakers(conn, scheme_id)
+            if _mine(read, b["party_id"])
+        ]
+    return meta | {"breakers": rows}
+
+
+@router.get("/claims-queue", responses=READ, summary="Claims at each status, their amounts, the oldest's age")
+def claims_queue(scheme_id: Ref, read: ReadCall) -> dict[str, Any]:
+    read.only(*OVERSEERS, action="read the whole claims queue (list /claims for your own)")
+    with read.engine.connect() as conn:
+        meta = _meta(read, scheme_id, conn)
+        rows = [_amounts(asdict(q)) for q in reports.claims_queue(conn, scheme_id, read.today)]
+    return meta | {"statuses": rows}
+
+
+@router.get("/loan-book", responses=READ, summary="The loan book by bank, state, product and cover")
+def loan_book(scheme_id: Ref, read: ReadCall) -> dict[str, Any]:
+    read.only(Role.FUND_MANAGER, Role.REGULATOR, Role.BANK, action="read the loan book")
+    with read.engine.connect() as conn:
+        meta = _meta(read, scheme_id, conn)
+        rows = [
+            _amounts({k: v for k, v in g.items() if k != "scheme_id"})
+            for g in reports.loan_book(conn, scheme_id)
+            if _mine(read, g["bank_id"])
+        ]
+    return meta | {"groups": rows}
+
+
+@router.get("/targets", responses=READ, summary="Progress toward the programme's targets, year by year")
+def targets(scheme_id: Ref, read: ReadCall) -> dict[str, Any]:
+    read.only(Role.FUND_MANAGER, Role.REGULATOR, Role.GOVERNMENT, action="read the programme's targets")
+    with read.engine.connect() as conn:
+        meta = _meta(read, scheme_id, conn)
+        progress, years = reports.targets(conn, scheme_id)
+    rows = []
+    for p in progress:
+        row = asdict(p) | {"by": str(p.by)}
+        if p.metric != "firms_served":
+            row |= {
+                "goal": yuan(p.goal),
+                "reached_by_then": yuan(p.reached_by_then),
+                "reached_now": yuan(p.reached_now),
+            }
+        rows.append(row)
+    return meta | {
+        "targets": rows,
+        "years": [_amounts({k: v for k, v in y.items() if k != "scheme_id"}) for y in years],
+    }

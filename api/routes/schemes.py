@@ -1,0 +1,256 @@
+"""Schemes: creation, members, rule versions (and the what-if), targets, contributions,
+breaker resets and reversals."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Path
+from sqlalchemy import select
+
+from api.deps import Cursor, Limit, Principal, ReadCall, SystemDep, WriteCall
+from api.routes import READ, WRITE
+from api.schemas.common import Page, Ref, decode_cursor, encode_cursor, yuan
+from api.schemas.schemes import (
+    AllocationPartPublic,
+    BreakerReset,
+    ContributionCreate,
+    MemberCreate,
+    MemberPublic,
+    ReversalCreate,
+    RuleVersionCreate,
+    RuleVersionPublic,
+    SchemeCreate,
+    SchemePublic,
+    TargetsUpdate,
+    WhatIf,
+    WhatIfPublic,
+)
+from ledger.errors import InvalidRequest, UnknownScheme
+from ledger.rules import LoanTerms
+from projections import reports
+from projections import tables as t
+
+router = APIRouter(prefix="/v1/schemes", tags=["schemes"])
+SchemeId = Ref
+
+
+def scheme_links(scheme_id: str) -> dict[str, str]:
+    base = f"/v1/schemes/{scheme_id}"
+    return {
+        "self": base,
+        "members": f"{base}/members",
+        "rule_versions": f"{base}/rule-versions",
+        "claims": f"{base}/claims",
+        "owed": f"{base}/reports/owed",
+    }
+
+
+@router.post("", status_code=201, responses=WRITE, summary="Create a scheme (fund manager)")
+def create_scheme(body: SchemeCreate, call: WriteCall):
+    with call.run():
+        receipt = call.ledger.create_scheme(call.actor, body.scheme_id, body.name, created_on=body.created_on)
+    return call.answer(receipt, scheme_links(body.scheme_id))
+
+
+@router.get("", response_model=Page, responses=READ, summary="List the schemes")
+def list_schemes(read: ReadCall, limit: Limit = 100, cursor: Cursor = None) -> Page:
+    after = decode_cursor(cursor, 1)
+    query = select(t.schemes).order_by(t.schemes.c.scheme_id).limit(limit)
+    if after:
+        query = query.where(t.schemes.c.scheme_id > after[0])
+    with read.engine.connect() as conn:
+        items = [_scheme(dict(row._mapping)) for row in conn.execute(query)]
+    return Page(
+        items=items, next_cursor=encode_cursor([items[-1].scheme_id]) if len(items) == limit else None
+    )
+
+
+@router.get("/{scheme_id}", response_model=SchemePublic, responses=READ, summary="One scheme")
+def get_scheme(scheme_id: SchemeId, read: ReadCall) -> SchemePublic:
+    with read.engine.connect() as conn:
+        return _scheme(reports.scheme_row(conn, scheme_id))
+
+
+def _scheme(row: dict) -> SchemePublic:
+    return SchemePublic(
+        scheme_id=row["scheme_id"],
+        name=row["name"],
+        demo=row["demo"],
+        created_on=str(row["created_on"]),
+        rule_versions=row["rule_versions"],
+        exposure=yuan(row["exposure_fen"]),
+        paid_in=yuan(row["paid_in_fen"]),
+        links=scheme_links(row["scheme_id"]),
+    )
+
+
+@router.post("/{scheme_id}/members", status_code=201, responses=WRITE, summary="Admit a party (fund manager)")
+def admit_member(scheme_id: SchemeId, body: MemberCreate, call: WriteCall):
+    with call.run():
+        receipt = call.ledger.admit_member(call.actor, scheme_id, body.party_id, admitted_on=body.admitted_on)
+    return call.answer(receipt, {"members": f"/v1/schemes/{scheme_id}/members"})
+
+
+@router.get("/{scheme_id}/members", response_model=list[MemberPublic], responses=READ, summary="The members")
+def list_members(scheme_id: SchemeId, read: ReadCall) -> list[MemberPublic]:
+    with read.engine.connect() as conn:
+        reports.scheme_row(conn, scheme_id)
+        rows = conn.execute(
+            select(t.members)
+            .where(t.members.c.scheme_id == scheme_id)
+            .order_by(t.members.c.role, t.members.c.party_id)
+        )
+        return [
+            MemberPublic(party_id=r.party_id, role=r.role, name=r.name, admitted_on=str(r.admitted_on))
+            for r in rows
+        ]
+
+
+@router.post(
+    "/{scheme_id}/rule-versions",
+    status_code=201,
+    responses=WRITE,
+    summary="Publish a rule version (fund manager); refused with every problem listed",
+)
+def publish_rules(scheme_id: SchemeId, body: RuleVersionCreate, call: WriteCall):
+    with call.run():
+        receipt = call.ledger.publish_rules(
+            call.actor, scheme_id, body.document, published_on=body.published_on
+        )
+    number = receipt.details["rule_version"]
+    return call.answer(receipt, {"rule_version": f"/v1/schemes/{scheme_id}/rule-versions/{number}"})
+
+
+@router.get(
+    "/{scheme_id}/rule-versions",
+    response_model=list[RuleVersionPublic],
+    responses=READ,
+    summary="Every rule version, in order",
+)
+def list_rule_versions(scheme_id: SchemeId, read: ReadCall) -> list[RuleVersionPublic]:
+    with read.engine.connect() as conn:
+        reports.scheme_row(conn, scheme_id)
+        rows = conn.execute(
+            select(t.rule_versions)
+            .where(t.rule_versions.c.scheme_id == scheme_id)
+            .order_by(t.rule_versions.c.number)
+        )
+        return [_rule_version(r) for r in rows]
+
+
+@router.get(
+    "/{scheme_id}/rule-versions/{number}",
+    response_model=RuleVersionPublic,
+    responses=READ,
+    summary="One rule version",
+)
+def get_rule_version(
+    scheme_id: SchemeId, read: ReadCall, number: int = Path(ge=1, le=10_000)
+) -> RuleVersionPublic:
+    with read.engine.connect() as conn:
+        reports.scheme_row(conn, scheme_id)
+        row = conn.execute(
+            select(t.rule_versions).where(
+                t.rule_versions.c.scheme_id == scheme_id, t.rule_versions.c.number == number
+            )
+        ).first()
+    if row is None:
+        raise UnknownScheme(f"scheme {scheme_id!r} has no rule version {number}", number=number)
+    return _rule_version(row)
+
+
+def _rule_version(row: object) -> RuleVersionPublic:
+    return RuleVersionPublic(
+        number=row.number,
+        effective_from=str(row.effective_from),  # type: ignore[attr-defined]
+        published_on=str(row.published_on),
+        document=row.document,
+    )  # type: ignore[attr-defined]
+
+
+@router.post(
+    "/{scheme_id}/what-if",
+    response_model=WhatIfPublic,
+    responses=WRITE,
+    summary="The allocation a claim would get if finally approved now; records nothing",
+)
+def what_if(scheme_id: SchemeId, body: WhatIf, system: SystemDep, actor: Principal) -> WhatIfPublic:
+    if body.loan_ref is not None:
+        number, allocation = system.ledger.what_if_loan(
+            actor, scheme_id, body.bank_id, body.loan_ref, body.amount, approved_on=body.approved_on
+        )
+    else:
+        if body.principal is None or body.cover is None:
+            raise InvalidRequest(
+                "name a loan (loan_ref) or describe one (principal and cover)", field="loan_ref"
+            )
+        terms = LoanTerms(body.bank_id, body.principal.fen, tuple(body.tags), body.cover, body.cover_party_id)
+        number, allocation = system.ledger.what_if(
+            actor, scheme_id, terms, body.amount, approved_on=body.approved_on
+        )
+    parts = [
+        AllocationPartPublic(
+            party_id=p.party_id,
+            key=p.key,
+            bp=p.bp,
+            split=yuan(p.split_fen),
+            cut=yuan(p.cut_fen),
+            overflow=yuan(p.overflow_fen),
+            allocated=yuan(p.allocated_fen),
+        )
+        for p in allocation.parts
+    ]
+    return WhatIfPublic(rule_version=number, approved=yuan(allocation.approved_fen), parts=parts)
+
+
+@router.put("/{scheme_id}/targets", status_code=200, responses=WRITE, summary="Set the programme targets")
+def set_targets(scheme_id: SchemeId, body: TargetsUpdate, call: WriteCall):
+    with call.run():
+        receipt = call.ledger.set_targets(call.actor, scheme_id, body.targets, set_on=body.set_on)
+    return call.answer(receipt, {"targets": f"/v1/schemes/{scheme_id}/reports/targets"}, status=200)
+
+
+@router.post(
+    "/{scheme_id}/contributions",
+    status_code=201,
+    responses=WRITE,
+    summary="Record a contribution to a government fund",
+)
+def contribute(scheme_id: SchemeId, body: ContributionCreate, call: WriteCall):
+    with call.run():
+        receipt = call.ledger.record_contribution(
+            call.actor, scheme_id, body.party_id, body.amount, contributed_on=body.contributed_on
+        )
+    return call.answer(receipt, {"funds": f"/v1/schemes/{scheme_id}/reports/funds"})
+
+
+@router.post(
+    "/{scheme_id}/breakers/{breaker}/reset",
+    status_code=200,
+    responses=WRITE,
+    summary="Reset a tripped circuit breaker, with a reason (fund manager)",
+)
+def reset_breaker(
+    scheme_id: SchemeId,
+    body: BreakerReset,
+    call: WriteCall,
+    breaker: str = Path(max_length=100, examples=["bank_loss_rate:icbc-hebi"]),
+):
+    with call.run():
+        receipt = call.ledger.reset_breaker(
+            call.actor, scheme_id, breaker, body.reason, reset_on=body.reset_on
+        )
+    return call.answer(receipt, {"breakers": f"/v1/schemes/{scheme_id}/reports/breakers"}, status=200)
+
+
+@router.post(
+    "/{scheme_id}/reversals",
+    status_code=201,
+    responses=WRITE,
+    summary="Reverse a fact recorded by mistake, naming it and why",
+)
+def reverse(scheme_id: SchemeId, body: ReversalCreate, call: WriteCall):
+    with call.run():
+        receipt = call.ledger.reverse(
+            call.actor, scheme_id, body.fact_id, body.reason, reversed_on=body.reversed_on
+        )
+    return call.answer(receipt, {"facts": f"/v1/schemes/{scheme_id}/facts"})

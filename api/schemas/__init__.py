@@ -1,0 +1,1 @@
+"""Request and response bodies: amounts are yuan strings, dates YYYY-MM-DD, ids as given."""

@@ -1,0 +1,102 @@
+"""Bodies for claims, reviews, settlement payments and recoveries."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict
+
+from api.schemas.common import Body, Day, Reason, Ref, Yuan, YuanOrZero
+
+
+class ClaimCreate(Body):
+    claimed: Yuan
+    filed_on: Day
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"claimed": "1234567.89", "filed_on": "2019-09-10"}]}
+    )
+
+
+class ApprovalCreate(Body):
+    """A fund manager's approval. At or above the rule version's second-approval threshold, the
+    first approval awaits a second, different checker, who confirms the same amount."""
+
+    amount: Yuan
+    approved_on: Day
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"amount": "1234567.89", "approved_on": "2019-10-01"}]}
+    )
+
+
+class RejectionCreate(Body):
+    reason: Reason
+    rejected_on: Day
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"reason": "collateral disposal papers incomplete", "rejected_on": "2019-10-01"}]
+        }
+    )
+
+
+class PaymentCreate(Body):
+    """A settlement payment of a party's share to the bank (a government share: that party's
+    principal or a fund manager)."""
+
+    party_id: Ref
+    amount: Yuan
+    paid_on: Day
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"party_id": "hebi-finance", "amount": "123456.79", "paid_on": "2019-11-01"}]
+        }
+    )
+
+
+class RecoveryCreate(Body):
+    gross: Yuan
+    costs: YuanOrZero
+    recovered_on: Day
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"gross": "300000.00", "costs": "12345.68", "recovered_on": "2020-01-15"}]
+        }
+    )
+
+
+class RecoveryPaymentCreate(Body):
+    party_id: Ref
+    amount: Yuan
+    paid_on: Day
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"party_id": "hebi-finance", "amount": "28765.43", "paid_on": "2020-02-01"}]
+        }
+    )
+
+
+class ClaimPartyPublic(BaseModel):
+    party_id: str
+    key: str
+    bp: int
+    allocated: str
+    paid: str
+    owed_to_bank: str
+    recovered: str
+    owed_by_bank: str
+
+
+class ClaimPublic(BaseModel):
+    scheme_id: str
+    claim_id: str
+    bank_id: str
+    loan_ref: str
+    status: str
+    claimed: str
+    approved: str | None
+    filed_on: str
+    approved_on: str | None
+    first_approval: dict | None
+    rule_version: int | None
+    reason: str | None
+    parties: list[ClaimPartyPublic]
+    recovered_net: str
+    version: int
+    links: dict[str, str]

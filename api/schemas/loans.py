@@ -1,0 +1,143 @@
+"""Bodies for loans and their facts."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from api.schemas.common import Body, Day, Ref, Uscc, Yuan, YuanOrZero
+
+
+class LoanCreate(Body):
+    loan_ref: Ref = Field(examples=["HB2019-0001"])
+    borrower_name: str = Field(min_length=1, max_length=200, examples=["鹤壁星河电子科技有限公司"])
+    borrower_uscc: Uscc
+    product: Ref = Field(examples=["tech_loan"])
+    tags: list[Ref] = Field(default=[], max_length=16, examples=[["ip_pledge"]])
+    principal: Yuan
+    rate_bp: int = Field(ge=1, le=100_000, examples=[435])
+    term_months: int = Field(ge=1, le=1200, examples=[24])
+    cover: str = Field(default="direct", examples=["guaranteed"], description="direct, guaranteed or insured")
+    cover_party_id: Ref | None = Field(default=None, examples=["hebi-tech-guarantee"])
+    enrolled_on: Day
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "loan_ref": "HB2019-0001",
+                    "borrower_name": "鹤壁星河电子科技有限公司",
+                    "borrower_uscc": "91350100M000100Y43",
+                    "product": "tech_loan",
+                    "tags": ["ip_pledge"],
+                    "principal": "2000000.00",
+                    "rate_bp": 435,
+                    "term_months": 24,
+                    "cover": "guaranteed",
+                    "cover_party_id": "hebi-tech-guarantee",
+                    "enrolled_on": "2019-02-01",
+                }
+            ]
+        }
+    )
+
+
+class LoanPublic(BaseModel):
+    scheme_id: str
+    bank_id: str
+    loan_ref: str
+    borrower_name: str
+    borrower_uscc: str
+    product: str
+    tags: list[str]
+    principal: str
+    rate_bp: int
+    term_months: int
+    cover: str
+    cover_party_id: str | None
+    rule_version: int
+    state: str
+    enrolled_on: str
+    disbursed_on: str | None
+    defaulted_on: str | None
+    principal_repaid: str
+    interest_repaid: str
+    outstanding: str
+    outstanding_at_default: str | None
+    current_claim_id: str | None
+    version: int
+    links: dict[str, str]
+
+
+class DisbursementCreate(Body):
+    amount: Yuan
+    disbursed_on: Day
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"amount": "2000000.00", "disbursed_on": "2019-02-03"}]}
+    )
+
+
+class RepaymentCreate(Body):
+    principal: YuanOrZero
+    interest: YuanOrZero
+    repaid_on: Day
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"principal": "100000.00", "interest": "7250.00", "repaid_on": "2019-05-03"}]
+        }
+    )
+
+
+class DefaultCreate(Body):
+    overdue_days: int = Field(ge=0, le=36_500, examples=[92])
+    defaulted_on: Day
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"overdue_days": 92, "defaulted_on": "2019-09-01"}]}
+    )
+
+
+class WithdrawalCreate(Body):
+    reason: str = Field(default="", max_length=2000, examples=["the borrower declined the loan"])
+    withdrawn_on: Day
+
+
+class WriteOffCreate(Body):
+    written_off_on: Day
+    model_config = ConfigDict(json_schema_extra={"examples": [{"written_off_on": "2020-03-31"}]})
+
+
+class CoverIncomeCreate(Body):
+    """A premium (by the loan's insurer) or guarantee fee (by its guarantor); a fund manager names
+    the party."""
+
+    amount: Yuan
+    paid_on: Day
+    party_id: Ref | None = None
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"amount": "50000.00", "paid_on": "2019-02-03"}]}
+    )
+
+
+class FactPublic(BaseModel):
+    fact_id: str
+    kind: str
+    party_id: str
+    counterparty_id: str
+    claim_id: str
+    amount: str
+    business_date: str
+    position: int
+    reversed: bool
+    reversed_on: str | None
+    reason: str | None
+    details: dict
+
+
+class HistoryEntryPublic(BaseModel):
+    version: int
+    fact: str
+    business_date: str
+    recorded_at: str
+    principal_id: str
+    role: str
+    party_id: str | None
+    request_id: str
+    data: dict

@@ -1,0 +1,212 @@
+"""Bodies for schemes, parties, members, rule versions, targets, contributions and breakers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from api.schemas.common import Body, Day, Reason, Ref, Yuan
+
+
+class PartyCreate(Body):
+    party_id: Ref
+    role: str = Field(examples=["bank"], description="government, bank, guarantor or insurer")
+    name: str = Field(min_length=1, max_length=200, examples=["鹤壁市财政局"])
+    registered_on: Day
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"party_id": "icbc-hebi", "role": "bank", "name": "ICBC Hebi", "registered_on": "2018-09-30"}
+            ]
+        }
+    )
+
+
+class PartyPublic(BaseModel):
+    party_id: str
+    role: str
+    name: str
+
+
+class SchemeCreate(Body):
+    scheme_id: Ref
+    name: str = Field(min_length=1, max_length=200)
+    created_on: Day
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"scheme_id": "hebi", "name": "鹤壁市科技贷款风险补偿资金池", "created_on": "2018-09-30"}
+            ]
+        }
+    )
+
+
+class SchemePublic(BaseModel):
+    scheme_id: str
+    name: str
+    demo: bool
+    created_on: str
+    rule_versions: int
+    exposure: str
+    paid_in: str
+    links: dict[str, str]
+
+
+class MemberCreate(Body):
+    party_id: Ref
+    admitted_on: Day
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"party_id": "icbc-hebi", "admitted_on": "2018-10-01"}]}
+    )
+
+
+class MemberPublic(BaseModel):
+    party_id: str
+    role: str
+    name: str
+    admitted_on: str
+
+
+class RuleVersionCreate(Body):
+    """A rule version document (rules.md §3), as JSON; `published_on` is the business date."""
+
+    document: dict[str, Any]
+    published_on: Day
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "published_on": "2018-09-30",
+                    "document": {
+                        "effective_from": "2018-10-01",
+                        "eligibility": {"principal_max": "30000000.00", "term_months_max": 36},
+                        "default_after_overdue_days": 90,
+                        "claim_window_days": 365,
+                        "second_approval_from": "1000000.00",
+                        "leverage_multiple": 10,
+                        "recovery_costs_max_bp": 500,
+                        "covers": {"direct": {"split": {"hebi-finance": 4000, "bank": "remainder"}}},
+                        "circuit_breakers": {"bank_loss_rate_max_bp": 300},
+                    },
+                }
+            ]
+        }
+    )
+
+
+class RuleVersionPublic(BaseModel):
+    number: int
+    effective_from: str
+    published_on: str
+    document: dict[str, Any]
+
+
+class TargetsUpdate(Body):
+    targets: list[dict[str, Any]] = Field(max_length=32)
+    set_on: Day
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "set_on": "2018-09-30",
+                    "targets": [
+                        {
+                            "target_id": "lending-2020",
+                            "metric": "cumulative_lending",
+                            "amount": "1000000000.00",
+                            "by": "2020-12-31",
+                        },
+                        {
+                            "target_id": "firms-2020",
+                            "metric": "firms_served",
+                            "count": 50,
+                            "by": "2020-12-31",
+                        },
+                    ],
+                }
+            ]
+        }
+    )
+
+
+class ContributionCreate(Body):
+    party_id: Ref
+    amount: Yuan
+    contributed_on: Day
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"party_id": "hebi-finance", "amount": "30000000.00", "contributed_on": "2018-10-10"}
+            ]
+        }
+    )
+
+
+class BreakerReset(Body):
+    reason: Reason
+    reset_on: Day
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"reason": "the bank has provisioned the losses", "reset_on": "2019-08-01"}]
+        }
+    )
+
+
+class ReversalCreate(Body):
+    fact_id: str = Field(min_length=1, max_length=300, examples=["icbc-hebi:HB2019-0001:repayment:2"])
+    reason: Reason
+    reversed_on: Day
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "fact_id": "icbc-hebi:HB2019-0001:repayment:2",
+                    "reason": "keyed 100,000.00 for 10,000.00",
+                    "reversed_on": "2019-06-03",
+                }
+            ]
+        }
+    )
+
+
+class WhatIf(Body):
+    """A claim that has not been filed: the allocation it would get, recording nothing. Name an
+    enrolled loan (bank_id + loan_ref), or describe one (bank_id, principal, cover …)."""
+
+    bank_id: Ref
+    loan_ref: Ref | None = None
+    principal: Yuan | None = None
+    cover: str | None = Field(default=None, examples=["guaranteed"])
+    cover_party_id: Ref | None = None
+    tags: list[Ref] = Field(default=[], max_length=16)
+    amount: Yuan
+    approved_on: Day
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "bank_id": "icbc-hebi",
+                    "loan_ref": "HB2019-0001",
+                    "amount": "1234567.89",
+                    "approved_on": "2019-10-01",
+                }
+            ]
+        }
+    )
+
+
+class AllocationPartPublic(BaseModel):
+    party_id: str
+    key: str
+    bp: int
+    split: str
+    cut: str
+    overflow: str
+    allocated: str
+
+
+class WhatIfPublic(BaseModel):
+    rule_version: int
+    approved: str
+    parts: list[AllocationPartPublic]

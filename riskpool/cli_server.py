@@ -1,0 +1,108 @@
+"""`riskpool serve`, `riskpool keys …` and `riskpool projections run`."""
+
+from __future__ import annotations
+
+import getpass
+import signal
+import threading
+import uuid
+
+import typer
+
+from ledger.actors import Actor, Role
+from ledger.domain.key import ApiKey
+from ledger.errors import LedgerError
+from riskpool.bootstrap import System
+from riskpool.demo import build_demo, scheme_id_for
+from riskpool.demo.cast import BANKS, GOVERNMENT, GUARANTOR, INSURER
+
+
+def operator() -> Actor:
+    """The person at the terminal, recorded on the facts a CLI command causes."""
+    return Actor(
+        f"operator:{getpass.getuser()}", Role.FUND_MANAGER, request_id=f"cli:{uuid.uuid4().hex[:12]}"
+    )
+
+
+def demo_keys(system: System) -> list[tuple[str, str, str, str]]:
+    """Fresh keys for every role of the demo scheme: (role, party, principal, token)."""
+    wanted = [
+        ("fund_manager", None, "fm-zhang"),
+        ("fund_manager", None, "fm-li"),
+        ("regulator", None, "pboc-hebi"),
+    ]
+    wanted += [("bank", bank, None) for bank in sorted(BANKS)] + [
+        ("guarantor", GUARANTOR[0], None),
+        ("insurer", INSURER[0], None),
+    ]
+    wanted += [("government", fund, None) for fund in GOVERNMENT]
+    issued = []
+    for role, party, principal in wanted:
+        key = system.ledger.issue_key(
+            operator(),
+            role=role,
+            party_id=party,
+            name=f"demo {role} {party or principal}",
+            principal_id=principal,
+        )
+        issued.append((role, party or "", key.principal_id, key.token))
+    return issued
+
+
+def serve(system: System, console, *, host: str, port: int, demo: bool, runner: bool) -> None:
+    import uvicorn
+
+    from api.app import create_app
+
+    if demo:
+        build_demo(system.ledger, 2018, force=False, advance=lambda n: None)
+        console.print(f"Demo API keys for {scheme_id_for(2018)} (shown once): role, party, principal, key")
+        for role, party, principal, token in demo_keys(system):
+            console.print(
+                f"{role:13s} {party or '-':20s} {principal:16s} {token}", soft_wrap=True, highlight=False
+            )
+    console.print(
+        f"Serving riskpool-ledger on http://{host}:{port} (docs at /docs), "
+        f"events in {system.settings.database_url}"
+    )
+    uvicorn.run(create_app(system, follow=runner), host=host, port=port, log_level="info")
+
+
+def follow(system: System, console) -> None:
+    """Run the projection runner in this process until interrupted."""
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    system.runner.start()
+    console.print(f"Following the log from position {system.runner.position}; Ctrl-C to stop.")
+    try:
+        while not stop.wait(1.0):
+            pass
+    except KeyboardInterrupt:
+        pass
+    system.close()
+
+
+def issued_keys(system: System) -> list[tuple[str, str, str, str, str]]:
+    topics = [f"{cls.__module__}:{cls.__qualname__}" for cls in (ApiKey.Issued, ApiKey.Revoked)]
+    keys: dict[str, list[str]] = {}
+    start = 1
+    while page := system.ledger.recorder.select_notifications(start=start, limit=500, topics=topics):
+        for notification in page:
+            event = system.ledger.mapper.to_domain_event(notification)
+            if isinstance(event, ApiKey.Issued):
+                keys[event.originator_id.hex] = [
+                    event.key_id,
+                    event.principal_id,
+                    event.role,
+                    event.party_id or "",
+                    "active",
+                ]
+            else:
+                keys[event.originator_id.hex][4] = f"revoked {event.business_date}"
+        start = page[-1].id + 1
+    return [tuple(k) for k in keys.values()]  # type: ignore[misc]
+
+
+def refuse(console, error: LedgerError) -> None:
+    console.print(f"[red]{error.code}[/red]: {error.message}")
+    raise typer.Exit(code=1)
