@@ -86,6 +86,7 @@ class QueryService(LedgerBase):
         self, actor: Actor, scheme_id: str, bank_id: str, loan_ref: str, amount: Money, *, approved_on: date
     ) -> tuple[int, Allocation]:
         """What-if for an enrolled loan, under the loan's own rule version."""
+        require_role(actor, Role.FUND_MANAGER, Role.REGULATOR, Role.BANK, action="preview an allocation")
         loan = self.loan(actor, scheme_id, bank_id, loan_ref)
         return self.what_if(
             actor,

@@ -1,0 +1,73 @@
+"""The real server: `riskpool serve` in its own process on a free port, over an SQLite file,
+with API keys made by `riskpool keys create`."""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+
+RISKPOOL = [sys.executable, "-c", "from riskpool.cli import main; main()"]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@dataclass
+class Server:
+    url: str
+    env: dict[str, str]
+    process: subprocess.Popen
+
+    def key(self, role: str, name: str, party: str | None = None, principal: str | None = None) -> str:
+        args = ["keys", "create", "--role", role, "--name", name]
+        args += ["--party", party] if party else []
+        args += ["--principal", principal] if principal else []
+        out = subprocess.run(
+            [*RISKPOOL, *args], env=self.env, capture_output=True, text=True, check=True
+        ).stdout
+        return re.search(r"rpk_[A-Za-z0-9_-]+", out).group(0)  # type: ignore[union-attr]
+
+    def client(self, token: str | None) -> httpx.Client:
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        return httpx.Client(base_url=self.url, headers=headers, timeout=30)
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[Server]:
+    port = free_port()
+    env = os.environ | {
+        "RISKPOOL_DATABASE_URL": f"sqlite:///{tmp_path / 'riskpool.db'}",
+        "PYTHONPATH": os.getcwd(),
+        "COLUMNS": "250",
+    }
+    process = subprocess.Popen(
+        [*RISKPOOL, "serve", "--port", str(port)], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            if httpx.get(f"{url}/v1/health", timeout=1).status_code == 200:
+                break
+        except httpx.HTTPError:
+            pass
+        if time.monotonic() > deadline or process.poll() is not None:
+            process.kill()
+            raise RuntimeError(f"the server did not start: {process.stdout.read().decode()}")  # type: ignore[union-attr]
+        time.sleep(0.1)
+    yield Server(url, env, process)
+    process.terminate()
+    process.wait(timeout=10)
