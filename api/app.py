@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request, Response
+from fastapi.openapi.utils import get_openapi
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api import errors
@@ -76,7 +78,27 @@ def create_app(system: System, *, follow: bool = True) -> FastAPI:
         return response
 
     app.add_middleware(BoundedBodies)
+    app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app
+
+
+def _openapi(app: FastAPI) -> dict:
+    """The generated document, without component schemas that nothing refers to."""
+    if app.openapi_schema is None:
+        document = get_openapi(
+            title=app.title, version=app.version, description=app.description, routes=app.routes
+        )
+        schemas = document.get("components", {}).get("schemas", {})
+        text = json.dumps({k: v for k, v in document.items() if k != "components"})
+        while True:
+            used = {name for name in schemas if f'"#/components/schemas/{name}"' in text}
+            if used == set(schemas):
+                break
+            for name in set(schemas) - used:
+                del schemas[name]
+            text = json.dumps({k: v for k, v in document.items() if k != "components"} | {"s": schemas})
+        app.openapi_schema = document
+    return app.openapi_schema
 
 
 class BoundedBodies:
@@ -115,10 +137,15 @@ class BodyTooLarge(Exception):
 
 
 async def _too_large(scope: Scope, send: Send, limit: int) -> None:
-    body = (
-        f'{{"type":"https://riskpool-ledger.dev/errors/payload_too_large","title":"payload too large",'
-        f'"status":413,"code":"payload_too_large","detail":"the request body is above {limit} bytes",'
-        f'"instance":"{scope["path"]}"}}'
+    body = json.dumps(
+        {
+            "type": "https://riskpool-ledger.dev/errors/payload_too_large",
+            "title": "payload too large",
+            "status": 413,
+            "code": "payload_too_large",
+            "detail": f"the request body is above {limit} bytes",
+            "instance": scope["path"],
+        }
     ).encode()
     await send(
         {

@@ -22,8 +22,9 @@ from api.schemas.claims import (
     RecoveryPaymentCreate,
     RejectionCreate,
 )
-from api.schemas.common import Page, Ref, decode_cursor, encode_cursor, yuan
+from api.schemas.common import Ref, Written, decode_cursor, encode_cursor, yuan
 from api.schemas.loans import HistoryEntryPublic
+from api.schemas.reports import ClaimsPublic
 from ledger.actors import Role
 from ledger.domain import Claim
 from projections import reports
@@ -39,6 +40,7 @@ def claim_path(scheme_id: str, claim_id: str) -> str:
     "/banks/{bank_id}/loans/{loan_ref}/claims",
     status_code=201,
     responses=WRITE,
+    response_model=Written,
     summary="File a compensation claim on a defaulted loan (its bank)",
 )
 def file_claim(scheme_id: Ref, bank_id: Ref, loan_ref: Ref, body: ClaimCreate, call: WriteCall):
@@ -57,7 +59,7 @@ def file_claim(scheme_id: Ref, bank_id: Ref, loan_ref: Ref, body: ClaimCreate, c
 
 @router.get(
     "/claims",
-    response_model=Page,
+    response_model=ClaimsPublic,
     responses=READ,
     summary="The claims queue, oldest first: a bank sees its own claims, a party those it shares in",
 )
@@ -67,7 +69,7 @@ def list_claims(
     limit: Limit = 100,
     cursor: Cursor = None,
     status: Annotated[str | None, Query(max_length=40)] = None,
-) -> Page:
+) -> ClaimsPublic:
     after = decode_cursor(cursor, 2)
     key = (date.fromisoformat(after[0]), after[1]) if after else None
     bank = read.actor.party_id if read.actor.role is Role.BANK else None
@@ -102,7 +104,7 @@ def list_claims(
         for r in rows
     ]
     last = [str(rows[-1].filed_on), rows[-1].claim_id] if len(rows) == limit else None
-    return Page(items=items, next_cursor=encode_cursor(last) if last else None)
+    return ClaimsPublic(items=items, next_cursor=encode_cursor(last) if last else None)
 
 
 @router.get(
@@ -179,6 +181,7 @@ def claim_history(
     "/claims/{claim_id}/approvals",
     status_code=201,
     responses=WRITE,
+    response_model=Written,
     summary="Approve (a fund manager); at or above the threshold a second checker confirms",
 )
 def approve(scheme_id: Ref, claim_id: str, body: ApprovalCreate, call: WriteCall):
@@ -193,6 +196,7 @@ def approve(scheme_id: Ref, claim_id: str, body: ApprovalCreate, call: WriteCall
     "/claims/{claim_id}/rejection",
     status_code=201,
     responses=WRITE,
+    response_model=Written,
     summary="Reject, with a reason (a fund manager; the second checker if awaiting)",
 )
 def reject(scheme_id: Ref, claim_id: str, body: RejectionCreate, call: WriteCall):
@@ -207,6 +211,7 @@ def reject(scheme_id: Ref, claim_id: str, body: RejectionCreate, call: WriteCall
     "/claims/{claim_id}/payments",
     status_code=201,
     responses=WRITE,
+    response_model=Written,
     summary="Record a settlement payment of a party's share to the bank",
 )
 def pay(scheme_id: Ref, claim_id: str, body: PaymentCreate, call: WriteCall):
@@ -221,6 +226,7 @@ def pay(scheme_id: Ref, claim_id: str, body: PaymentCreate, call: WriteCall):
     "/claims/{claim_id}/recoveries",
     status_code=201,
     responses=WRITE,
+    response_model=Written,
     summary="Record a recovery (the claim's bank); its net is shared back",
 )
 def recover(scheme_id: Ref, claim_id: str, body: RecoveryCreate, call: WriteCall):
@@ -240,6 +246,7 @@ def recover(scheme_id: Ref, claim_id: str, body: RecoveryCreate, call: WriteCall
     "/claims/{claim_id}/recovery-payments",
     status_code=201,
     responses=WRITE,
+    response_model=Written,
     summary="Record the bank's payment of a party's recovery part",
 )
 def pay_recovery(scheme_id: Ref, claim_id: str, body: RecoveryPaymentCreate, call: WriteCall):

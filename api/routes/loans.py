@@ -10,7 +10,7 @@ from sqlalchemy import select, tuple_
 
 from api.deps import Cursor, Limit, Principal, ReadCall, SystemDep, WriteCall
 from api.routes import READ, WRITE
-from api.schemas.common import Page, Ref, decode_cursor, encode_cursor, yuan
+from api.schemas.common import Ref, Written, decode_cursor, encode_cursor, yuan
 from api.schemas.loans import (
     CoverIncomeCreate,
     DefaultCreate,
@@ -22,6 +22,7 @@ from api.schemas.loans import (
     WithdrawalCreate,
     WriteOffCreate,
 )
+from api.schemas.reports import LoansPublic
 from ledger.actors import Role
 from ledger.service import Enrolment
 from ledger.service.queries import HistoryEntry
@@ -38,7 +39,13 @@ def loan_path(scheme_id: str, bank_id: str, loan_ref: str) -> str:
     return f"/v1/schemes/{scheme_id}/banks/{bank_id}/loans/{loan_ref}"
 
 
-@router.post("/banks/{bank_id}/loans", status_code=201, responses=WRITE, summary="Enrol a loan (its bank)")
+@router.post(
+    "/banks/{bank_id}/loans",
+    status_code=201,
+    responses=WRITE,
+    response_model=Written,
+    summary="Enrol a loan (its bank)",
+)
 def enrol(scheme_id: Ref, bank_id: Ref, body: LoanCreate, call: WriteCall):
     enrolment = Enrolment(
         body.loan_ref,
@@ -62,6 +69,7 @@ def enrol(scheme_id: Ref, bank_id: Ref, body: LoanCreate, call: WriteCall):
     "/banks/{bank_id}/loan-tapes",
     status_code=201,
     responses=WRITE,
+    response_model=Written,
     summary="Enrol a bank's loan tape (CSV, UTF-8): every row, or none with a report of each bad row",
     openapi_extra={
         "requestBody": {
@@ -79,7 +87,7 @@ async def enrol_tape(scheme_id: Ref, bank_id: Ref, request: Request, call: Write
 
 @router.get(
     "/loans",
-    response_model=Page,
+    response_model=LoansPublic,
     responses=READ,
     summary="Loans this key may see: a bank its own, an insurer or guarantor those it covers",
 )
@@ -90,7 +98,7 @@ def list_loans(
     cursor: Cursor = None,
     bank_id: Annotated[Ref | None, Query()] = None,
     state: Annotated[str | None, Query(max_length=40)] = None,
-) -> Page:
+) -> LoansPublic:
     query = select(t.loans).where(t.loans.c.scheme_id == scheme_id)
     if read.actor.role is Role.BANK:
         query = query.where(t.loans.c.bank_id == read.actor.party_id)
@@ -109,7 +117,7 @@ def list_loans(
         rows = [dict(r._mapping) for r in conn.execute(query)]
     items = [_from_row(r) for r in rows]
     last = [rows[-1]["bank_id"], rows[-1]["loan_ref"]] if len(rows) == limit else None
-    return Page(items=items, next_cursor=encode_cursor(last) if last else None)
+    return LoansPublic(items=items, next_cursor=encode_cursor(last) if last else None)
 
 
 def _from_row(r: dict) -> LoanPublic:
@@ -220,6 +228,7 @@ def history_entry(e: HistoryEntry) -> HistoryEntryPublic:
     "/banks/{bank_id}/loans/{loan_ref}/disbursement",
     status_code=201,
     responses=WRITE,
+    response_model=Written,
     summary="Record the disbursement (its bank)",
 )
 def disburse(scheme_id: Ref, bank_id: Ref, loan_ref: Ref, body: DisbursementCreate, call: WriteCall):
@@ -234,6 +243,7 @@ def disburse(scheme_id: Ref, bank_id: Ref, loan_ref: Ref, body: DisbursementCrea
     "/banks/{bank_id}/loans/{loan_ref}/repayments",
     status_code=201,
     responses=WRITE,
+    response_model=Written,
     summary="Record a repayment (its bank)",
 )
 def repay(scheme_id: Ref, bank_id: Ref, loan_ref: Ref, body: RepaymentCreate, call: WriteCall):
@@ -254,6 +264,7 @@ def repay(scheme_id: Ref, bank_id: Ref, loan_ref: Ref, body: RepaymentCreate, ca
     "/banks/{bank_id}/loans/{loan_ref}/default",
     status_code=201,
     responses=WRITE,
+    response_model=Written,
     summary="Declare the loan in default (its bank)",
 )
 def default(scheme_id: Ref, bank_id: Ref, loan_ref: Ref, body: DefaultCreate, call: WriteCall):
@@ -273,6 +284,7 @@ def default(scheme_id: Ref, bank_id: Ref, loan_ref: Ref, body: DefaultCreate, ca
     "/banks/{bank_id}/loans/{loan_ref}/withdrawal",
     status_code=201,
     responses=WRITE,
+    response_model=Written,
     summary="Withdraw the loan before disbursement (its bank)",
 )
 def withdraw(scheme_id: Ref, bank_id: Ref, loan_ref: Ref, body: WithdrawalCreate, call: WriteCall):
@@ -287,6 +299,7 @@ def withdraw(scheme_id: Ref, bank_id: Ref, loan_ref: Ref, body: WithdrawalCreate
     "/banks/{bank_id}/loans/{loan_ref}/write-off",
     status_code=201,
     responses=WRITE,
+    response_model=Written,
     summary="Write the loan off once its claim is settled or rejected (its bank, a fund manager)",
 )
 def write_off(scheme_id: Ref, bank_id: Ref, loan_ref: Ref, body: WriteOffCreate, call: WriteCall):
@@ -301,6 +314,7 @@ def write_off(scheme_id: Ref, bank_id: Ref, loan_ref: Ref, body: WriteOffCreate,
     "/banks/{bank_id}/loans/{loan_ref}/premiums",
     status_code=201,
     responses=WRITE,
+    response_model=Written,
     summary="Record a premium (the loan's insurer, or a fund manager naming it)",
 )
 def premium(scheme_id: Ref, bank_id: Ref, loan_ref: Ref, body: CoverIncomeCreate, call: WriteCall):
@@ -321,6 +335,7 @@ def premium(scheme_id: Ref, bank_id: Ref, loan_ref: Ref, body: CoverIncomeCreate
     "/banks/{bank_id}/loans/{loan_ref}/fees",
     status_code=201,
     responses=WRITE,
+    response_model=Written,
     summary="Record a guarantee fee (the loan's guarantor, or a fund manager naming it)",
 )
 def fee(scheme_id: Ref, bank_id: Ref, loan_ref: Ref, body: CoverIncomeCreate, call: WriteCall):

@@ -7,7 +7,8 @@ from sqlalchemy import select
 
 from api.deps import Cursor, Limit, ReadCall, WriteCall
 from api.routes import READ, WRITE
-from api.schemas.common import Page, Ref, decode_cursor, encode_cursor
+from api.schemas.common import Ref, Written, decode_cursor, encode_cursor
+from api.schemas.reports import PartiesPublic
 from api.schemas.schemes import PartyCreate, PartyPublic
 from ledger.errors import UnknownParty
 from projections import tables as t
@@ -15,7 +16,9 @@ from projections import tables as t
 router = APIRouter(prefix="/v1/parties", tags=["parties"])
 
 
-@router.post("", status_code=201, responses=WRITE, summary="Register a party (fund manager)")
+@router.post(
+    "", status_code=201, responses=WRITE, response_model=Written, summary="Register a party (fund manager)"
+)
 def register_party(body: PartyCreate, call: WriteCall):
     with call.run():
         receipt = call.ledger.register_party(
@@ -24,15 +27,17 @@ def register_party(body: PartyCreate, call: WriteCall):
     return call.answer(receipt, {"party": f"/v1/parties/{body.party_id}"})
 
 
-@router.get("", response_model=Page, responses=READ, summary="List the parties")
-def list_parties(read: ReadCall, limit: Limit = 100, cursor: Cursor = None) -> Page:
+@router.get("", response_model=PartiesPublic, responses=READ, summary="List the parties")
+def list_parties(read: ReadCall, limit: Limit = 100, cursor: Cursor = None) -> PartiesPublic:
     after = decode_cursor(cursor, 1)
     query = select(t.parties).order_by(t.parties.c.party_id).limit(limit)
     if after:
         query = query.where(t.parties.c.party_id > after[0])
     with read.engine.connect() as conn:
         rows = [PartyPublic(**row._mapping) for row in conn.execute(query)]
-    return Page(items=rows, next_cursor=encode_cursor([rows[-1].party_id]) if len(rows) == limit else None)
+    return PartiesPublic(
+        items=rows, next_cursor=encode_cursor([rows[-1].party_id]) if len(rows) == limit else None
+    )
 
 
 @router.get("/{party_id}", response_model=PartyPublic, responses=READ, summary="One party")

@@ -14,6 +14,17 @@ from fastapi import APIRouter
 from api.deps import ReadCall
 from api.routes import READ
 from api.schemas.common import Ref, yuan
+from api.schemas.reports import (
+    BalancesReport,
+    BreakersReport,
+    ClaimsQueueReport,
+    ExposureReport,
+    FundsReport,
+    LoanBookReport,
+    LossRatiosReport,
+    OwedReport,
+    TargetsReport,
+)
 from ledger.actors import Role
 from projections import reports
 
@@ -38,7 +49,12 @@ def _meta(read: ReadCall, scheme_id: str, conn: Any) -> dict[str, Any]:
     return {"scheme_id": scheme_id, "as_of_historical": read.historical, "today": str(read.today)}
 
 
-@router.get("/balances", responses=READ, summary="Each party's accounts; the trial balance is checked")
+@router.get(
+    "/balances",
+    response_model=BalancesReport,
+    responses=READ,
+    summary="Each party's accounts; the trial balance is checked",
+)
 def balances(scheme_id: Ref, read: ReadCall) -> dict[str, Any]:
     with read.engine.connect() as conn:
         meta = _meta(read, scheme_id, conn)
@@ -46,7 +62,12 @@ def balances(scheme_id: Ref, read: ReadCall) -> dict[str, Any]:
     return meta | {"parties": rows, "trial_balance": "0.00"}
 
 
-@router.get("/owed", responses=READ, summary="Who owes whom: per claim, in total, and net per pair")
+@router.get(
+    "/owed",
+    response_model=OwedReport,
+    responses=READ,
+    summary="Who owes whom: per claim, in total, and net per pair",
+)
 def owed(scheme_id: Ref, read: ReadCall) -> dict[str, Any]:
     party = None if read.actor.role in OVERSEERS else read.actor.party_id
     with read.engine.connect() as conn:
@@ -58,7 +79,10 @@ def owed(scheme_id: Ref, read: ReadCall) -> dict[str, Any]:
 
 
 @router.get(
-    "/loss-ratios", responses=READ, summary="Loss ratios gross and net (%), of the scheme and each party"
+    "/loss-ratios",
+    response_model=LossRatiosReport,
+    responses=READ,
+    summary="Loss ratios gross and net (%), of the scheme and each party",
 )
 def loss_ratios(scheme_id: Ref, read: ReadCall) -> dict[str, Any]:
     with read.engine.connect() as conn:
@@ -71,7 +95,12 @@ def loss_ratios(scheme_id: Ref, read: ReadCall) -> dict[str, Any]:
     return meta | {"ratios": rows}
 
 
-@router.get("/exposure", responses=READ, summary="Exposure against the leverage limit, and the headroom")
+@router.get(
+    "/exposure",
+    response_model=ExposureReport,
+    responses=READ,
+    summary="Exposure against the leverage limit, and the headroom",
+)
 def exposure(scheme_id: Ref, read: ReadCall) -> dict[str, Any]:
     read.only(Role.FUND_MANAGER, Role.REGULATOR, Role.GOVERNMENT, action="read the scheme's exposure")
     with read.engine.connect() as conn:
@@ -79,7 +108,12 @@ def exposure(scheme_id: Ref, read: ReadCall) -> dict[str, Any]:
         return meta | _amounts(asdict(reports.exposure(conn, scheme_id, read.today)))
 
 
-@router.get("/funds", responses=READ, summary="Government funds: contributions − payments + recovery parts")
+@router.get(
+    "/funds",
+    response_model=FundsReport,
+    responses=READ,
+    summary="Government funds: contributions − payments + recovery parts",
+)
 def funds(scheme_id: Ref, read: ReadCall) -> dict[str, Any]:
     read.only(Role.FUND_MANAGER, Role.REGULATOR, Role.GOVERNMENT, action="read fund balances")
     with read.engine.connect() as conn:
@@ -88,7 +122,12 @@ def funds(scheme_id: Ref, read: ReadCall) -> dict[str, Any]:
     return meta | {"funds": rows}
 
 
-@router.get("/breakers", responses=READ, summary="Circuit breakers: tripped, reset, the figure at the trip")
+@router.get(
+    "/breakers",
+    response_model=BreakersReport,
+    responses=READ,
+    summary="Circuit breakers: tripped, reset, the figure at the trip",
+)
 def breakers(scheme_id: Ref, read: ReadCall) -> dict[str, Any]:
     with read.engine.connect() as conn:
         meta = _meta(read, scheme_id, conn)
@@ -100,7 +139,12 @@ def breakers(scheme_id: Ref, read: ReadCall) -> dict[str, Any]:
     return meta | {"breakers": rows}
 
 
-@router.get("/claims-queue", responses=READ, summary="Claims at each status, their amounts, the oldest's age")
+@router.get(
+    "/claims-queue",
+    response_model=ClaimsQueueReport,
+    responses=READ,
+    summary="Claims at each status, their amounts, the oldest's age",
+)
 def claims_queue(scheme_id: Ref, read: ReadCall) -> dict[str, Any]:
     read.only(*OVERSEERS, action="read the whole claims queue (list /claims for your own)")
     with read.engine.connect() as conn:
@@ -109,7 +153,12 @@ def claims_queue(scheme_id: Ref, read: ReadCall) -> dict[str, Any]:
     return meta | {"statuses": rows}
 
 
-@router.get("/loan-book", responses=READ, summary="The loan book by bank, state, product and cover")
+@router.get(
+    "/loan-book",
+    response_model=LoanBookReport,
+    responses=READ,
+    summary="The loan book by bank, state, product and cover",
+)
 def loan_book(scheme_id: Ref, read: ReadCall) -> dict[str, Any]:
     read.only(Role.FUND_MANAGER, Role.REGULATOR, Role.BANK, action="read the loan book")
     with read.engine.connect() as conn:
@@ -122,7 +171,12 @@ def loan_book(scheme_id: Ref, read: ReadCall) -> dict[str, Any]:
     return meta | {"groups": rows}
 
 
-@router.get("/targets", responses=READ, summary="Progress toward the programme's targets, year by year")
+@router.get(
+    "/targets",
+    response_model=TargetsReport,
+    responses=READ,
+    summary="Progress toward the programme's targets, year by year",
+)
 def targets(scheme_id: Ref, read: ReadCall) -> dict[str, Any]:
     read.only(Role.FUND_MANAGER, Role.REGULATOR, Role.GOVERNMENT, action="read the programme's targets")
     with read.engine.connect() as conn:

@@ -8,7 +8,8 @@ from sqlalchemy import select
 
 from api.deps import Cursor, Limit, Principal, ReadCall, SystemDep, WriteCall
 from api.routes import READ, WRITE
-from api.schemas.common import Page, Ref, decode_cursor, encode_cursor, yuan
+from api.schemas.common import Ref, Written, decode_cursor, encode_cursor, yuan
+from api.schemas.reports import SchemesPublic
 from api.schemas.schemes import (
     AllocationPartPublic,
     BreakerReset,
@@ -44,22 +45,24 @@ def scheme_links(scheme_id: str) -> dict[str, str]:
     }
 
 
-@router.post("", status_code=201, responses=WRITE, summary="Create a scheme (fund manager)")
+@router.post(
+    "", status_code=201, responses=WRITE, response_model=Written, summary="Create a scheme (fund manager)"
+)
 def create_scheme(body: SchemeCreate, call: WriteCall):
     with call.run():
         receipt = call.ledger.create_scheme(call.actor, body.scheme_id, body.name, created_on=body.created_on)
     return call.answer(receipt, scheme_links(body.scheme_id))
 
 
-@router.get("", response_model=Page, responses=READ, summary="List the schemes")
-def list_schemes(read: ReadCall, limit: Limit = 100, cursor: Cursor = None) -> Page:
+@router.get("", response_model=SchemesPublic, responses=READ, summary="List the schemes")
+def list_schemes(read: ReadCall, limit: Limit = 100, cursor: Cursor = None) -> SchemesPublic:
     after = decode_cursor(cursor, 1)
     query = select(t.schemes).order_by(t.schemes.c.scheme_id).limit(limit)
     if after:
         query = query.where(t.schemes.c.scheme_id > after[0])
     with read.engine.connect() as conn:
         items = [_scheme(dict(row._mapping)) for row in conn.execute(query)]
-    return Page(
+    return SchemesPublic(
         items=items, next_cursor=encode_cursor([items[-1].scheme_id]) if len(items) == limit else None
     )
 
@@ -83,7 +86,13 @@ def _scheme(row: dict) -> SchemePublic:
     )
 
 
-@router.post("/{scheme_id}/members", status_code=201, responses=WRITE, summary="Admit a party (fund manager)")
+@router.post(
+    "/{scheme_id}/members",
+    status_code=201,
+    responses=WRITE,
+    response_model=Written,
+    summary="Admit a party (fund manager)",
+)
 def admit_member(scheme_id: SchemeId, body: MemberCreate, call: WriteCall):
     with call.run():
         receipt = call.ledger.admit_member(call.actor, scheme_id, body.party_id, admitted_on=body.admitted_on)
@@ -109,6 +118,7 @@ def list_members(scheme_id: SchemeId, read: ReadCall) -> list[MemberPublic]:
     "/{scheme_id}/rule-versions",
     status_code=201,
     responses=WRITE,
+    response_model=Written,
     summary="Publish a rule version (fund manager); refused with every problem listed",
 )
 def publish_rules(scheme_id: SchemeId, body: RuleVersionCreate, call: WriteCall):
@@ -202,7 +212,13 @@ def what_if(scheme_id: SchemeId, body: WhatIf, system: SystemDep, actor: Princip
     return WhatIfPublic(rule_version=number, approved=yuan(allocation.approved_fen), parts=parts)
 
 
-@router.put("/{scheme_id}/targets", status_code=200, responses=WRITE, summary="Set the programme targets")
+@router.put(
+    "/{scheme_id}/targets",
+    status_code=200,
+    responses=WRITE,
+    response_model=Written,
+    summary="Set the programme targets",
+)
 def set_targets(scheme_id: SchemeId, body: TargetsUpdate, call: WriteCall):
     with call.run():
         receipt = call.ledger.set_targets(call.actor, scheme_id, body.targets, set_on=body.set_on)
@@ -213,6 +229,7 @@ def set_targets(scheme_id: SchemeId, body: TargetsUpdate, call: WriteCall):
     "/{scheme_id}/contributions",
     status_code=201,
     responses=WRITE,
+    response_model=Written,
     summary="Record a contribution to a government fund",
 )
 def contribute(scheme_id: SchemeId, body: ContributionCreate, call: WriteCall):
@@ -227,6 +244,7 @@ def contribute(scheme_id: SchemeId, body: ContributionCreate, call: WriteCall):
     "/{scheme_id}/breakers/{breaker}/reset",
     status_code=200,
     responses=WRITE,
+    response_model=Written,
     summary="Reset a tripped circuit breaker, with a reason (fund manager)",
 )
 def reset_breaker(
@@ -246,6 +264,7 @@ def reset_breaker(
     "/{scheme_id}/reversals",
     status_code=201,
     responses=WRITE,
+    response_model=Written,
     summary="Reverse a fact recorded by mistake, naming it and why",
 )
 def reverse(scheme_id: SchemeId, body: ReversalCreate, call: WriteCall):

@@ -82,6 +82,23 @@ class ClaimPartyPublic(BaseModel):
     recovered: str
     owed_by_bank: str
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "party_id": "guar-a",
+                    "key": "guarantor",
+                    "bp": 4000,
+                    "allocated": "493827.15",
+                    "paid": "0.00",
+                    "owed_to_bank": "493827.15",
+                    "recovered": "0.00",
+                    "owed_by_bank": "0.00",
+                }
+            ]
+        }
+    )
+
 
 class ClaimPublic(BaseModel):
     scheme_id: str
@@ -100,3 +117,62 @@ class ClaimPublic(BaseModel):
     recovered_net: str
     version: int
     links: dict[str, str]
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "scheme_id": "hebi",
+                    "claim_id": "bank-a:L1:claim:1",
+                    "bank_id": "bank-a",
+                    "loan_ref": "L1",
+                    "status": "approved",
+                    "claimed": "1234567.89",
+                    "approved": "1234567.89",
+                    "filed_on": "2019-09-10",
+                    "approved_on": "2019-10-02",
+                    "first_approval": {
+                        "principal_id": "fm-alice",
+                        "amount": "1234567.89",
+                        "approved_on": "2019-10-01",
+                    },
+                    "rule_version": 1,
+                    "reason": None,
+                    "parties": [],
+                    "recovered_net": "0.00",
+                    "version": 3,
+                    "links": {"self": "/v1/schemes/hebi/claims/bank-a:L1:claim:1"},
+                }
+            ]
+        }
+    )
+
+
+class ClaimListed(BaseModel):
+    claim_id: str
+    bank_id: str
+    loan_ref: str
+    status: str
+    claimed: str
+    approved: str | None
+    filed_on: str
+    age_days: int
+    links: dict[str, str]
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "claim_id": "bank-a:L1:claim:1",
+                    "bank_id": "bank-a",
+                    "loan_ref": "L1",
+                    "status": "filed",
+                    "claimed": "1234567.89",
+                    "approved": None,
+                    "filed_on": "2019-09-10",
+                    "age_days": 21,
+                    "links": {"self": "/v1/schemes/hebi/claims/bank-a:L1:claim:1"},
+                }
+            ]
+        }
+    )

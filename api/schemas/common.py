@@ -139,7 +139,9 @@ class Written(BaseModel):
     claim_id: str | None = Field(default=None, examples=["icbc-hebi:HB2019-0001:claim:1"])
     status: str | None = Field(default=None, examples=["approved"])
     tripped: list[str] = Field(default=[], examples=[["bank_loss_rate:icbc-hebi"]])
-    details: dict[str, Any] = Field(default={})
+    details: dict[str, Any] = Field(
+        default={}, examples=[{"allocations": {"guar-a": "493827.15", "bank-a": "246913.58"}}]
+    )
     links: dict[str, str] = Field(
         default={}, examples=[{"loan": "/v1/schemes/hebi/banks/icbc-hebi/loans/HB2019-0001"}]
     )
@@ -147,7 +149,9 @@ class Written(BaseModel):
 
 class Page(BaseModel):
     items: list[Any]
-    next_cursor: str | None = Field(default=None, description="pass as ?cursor= for the next page")
+    next_cursor: str | None = Field(
+        default=None, description="pass as ?cursor= for the next page", examples=["WyJiYW5rLWEiLCJMMDAwMSJd"]
+    )
 
 
 def encode_cursor(key: list[Any]) -> str:

@@ -66,6 +66,39 @@ class LoanPublic(BaseModel):
     version: int
     links: dict[str, str]
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "scheme_id": "hebi",
+                    "bank_id": "bank-a",
+                    "loan_ref": "L1",
+                    "borrower_name": "鹤壁星河电子科技有限公司",
+                    "borrower_uscc": "91350100M000100Y43",
+                    "product": "tech_loan",
+                    "tags": [],
+                    "principal": "2000000.00",
+                    "rate_bp": 450,
+                    "term_months": 24,
+                    "cover": "guaranteed",
+                    "cover_party_id": "guar-a",
+                    "rule_version": 1,
+                    "state": "defaulted",
+                    "enrolled_on": "2019-02-01",
+                    "disbursed_on": "2019-02-02",
+                    "defaulted_on": "2019-09-01",
+                    "principal_repaid": "765432.11",
+                    "interest_repaid": "0.00",
+                    "outstanding": "1234567.89",
+                    "outstanding_at_default": "1234567.89",
+                    "current_claim_id": "bank-a:L1:claim:1",
+                    "version": 6,
+                    "links": {"self": "/v1/schemes/hebi/banks/bank-a/loans/L1"},
+                }
+            ]
+        }
+    )
+
 
 class DisbursementCreate(Body):
     amount: Yuan
@@ -130,6 +163,27 @@ class FactPublic(BaseModel):
     reason: str | None
     details: dict
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "fact_id": "bank-a:L1:repayment:1",
+                    "kind": "repayment",
+                    "party_id": "bank-a",
+                    "counterparty_id": "",
+                    "claim_id": "",
+                    "amount": "765432.11",
+                    "business_date": "2019-05-02",
+                    "position": 18,
+                    "reversed": False,
+                    "reversed_on": None,
+                    "reason": None,
+                    "details": {},
+                }
+            ]
+        }
+    )
+
 
 class HistoryEntryPublic(BaseModel):
     version: int
@@ -141,3 +195,25 @@ class HistoryEntryPublic(BaseModel):
     party_id: str | None
     request_id: str
     data: dict
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "version": 3,
+                    "fact": "Repaid",
+                    "business_date": "2019-05-02",
+                    "recorded_at": "2019-05-02T09:13:44.123456+00:00",
+                    "principal_id": "k-3f2a9c1b7d04",
+                    "role": "bank",
+                    "party_id": "bank-a",
+                    "request_id": "9b1d…",
+                    "data": {
+                        "fact_id": "bank-a:L1:repayment:1",
+                        "principal_fen": 76543211,
+                        "interest_fen": 0,
+                    },
+                }
+            ]
+        }
+    )

@@ -28,6 +28,10 @@ class PartyPublic(BaseModel):
     role: str
     name: str
 
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"party_id": "icbc-hebi", "role": "bank", "name": "ICBC Hebi"}]}
+    )
+
 
 class SchemeCreate(Body):
     scheme_id: Ref
@@ -52,6 +56,23 @@ class SchemePublic(BaseModel):
     paid_in: str
     links: dict[str, str]
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "scheme_id": "hebi",
+                    "name": "鹤壁市科技贷款风险补偿资金池",
+                    "demo": False,
+                    "created_on": "2018-09-30",
+                    "rule_versions": 2,
+                    "exposure": "471416665.64",
+                    "paid_in": "80000000.00",
+                    "links": {"self": "/v1/schemes/hebi"},
+                }
+            ]
+        }
+    )
+
 
 class MemberCreate(Body):
     party_id: Ref
@@ -66,6 +87,19 @@ class MemberPublic(BaseModel):
     role: str
     name: str
     admitted_on: str
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "party_id": "hebi-finance",
+                    "role": "government",
+                    "name": "鹤壁市财政局",
+                    "admitted_on": "2018-09-30",
+                }
+            ]
+        }
+    )
 
 
 class RuleVersionCreate(Body):
@@ -100,6 +134,19 @@ class RuleVersionPublic(BaseModel):
     effective_from: str
     published_on: str
     document: dict[str, Any]
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "number": 1,
+                    "effective_from": "2018-10-01",
+                    "published_on": "2018-09-30",
+                    "document": {"effective_from": "2018-10-01", "leverage_multiple": 10},
+                }
+            ]
+        }
+    )
 
 
 class TargetsUpdate(Body):
@@ -205,8 +252,46 @@ class AllocationPartPublic(BaseModel):
     overflow: str
     allocated: str
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "party_id": "guar-a",
+                    "key": "guarantor",
+                    "bp": 4000,
+                    "split": "493827.15",
+                    "cut": "0.00",
+                    "overflow": "0.00",
+                    "allocated": "493827.15",
+                }
+            ]
+        }
+    )
+
 
 class WhatIfPublic(BaseModel):
     rule_version: int
     approved: str
     parts: list[AllocationPartPublic]
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "rule_version": 1,
+                    "approved": "1234567.89",
+                    "parts": [
+                        {
+                            "party_id": "guar-a",
+                            "key": "guarantor",
+                            "bp": 4000,
+                            "split": "493827.15",
+                            "cut": "0.00",
+                            "overflow": "0.00",
+                            "allocated": "493827.15",
+                        }
+                    ],
+                }
+            ]
+        }
+    )

@@ -55,8 +55,14 @@ class Api:
     def post(self, who: str, path: str, body: dict | None = None, **headers: str):
         return self.client.post(path, json=body, headers=self.as_(who) | headers)
 
+    def written(self) -> int:
+        return self.system.ledger.recorder.max_notification_id() or 0
+
     def get(self, who: str, path: str, **params: object):
-        return self.client.get(path, params=params, headers=self.as_(who))
+        """A read that waits until the read models have applied everything written so far."""
+        return self.client.get(
+            path, params={"after_position": self.written()} | params, headers=self.as_(who)
+        )
 
 
 def issue_keys(system: System) -> dict[str, str]:
