@@ -26,7 +26,7 @@ def differences(ledger: Ledger, store: ProjectionStore) -> list[str]:
                 trial_balance(conn, scheme_id, in_full=True)
             except TrialBalanceBroken as broken:
                 found.append(str(broken))
-    for table in [*t.KEYED, t.journal, t.tracking]:
+    for table in [*t.KEYED, *t.APPENDED, t.tracking]:
         found += _compare(table, store.engine, fresh)
         if len(found) >= DIFFERENCES_SHOWN_MAX:
             break

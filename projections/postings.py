@@ -104,7 +104,8 @@ def post(
     entry = [line._replace(amount_fen=sign * line.amount_fen) for line in lines if line.amount_fen]
     assert sum(line.amount_fen for line in entry) == 0, f"unbalanced entry for {fact} {fact_id}: {entry}"
     for number, line in enumerate(entry):
-        rows.journal.append(
+        rows.append(
+            t.journal,
             {
                 "position": position,
                 "line": number,
@@ -113,7 +114,7 @@ def post(
                 "fact": fact,
                 "fact_id": fact_id,
                 **line._asdict(),
-            }
+            },
         )
         account = rows.get_or_new(
             t.accounts, scheme_id, line.party_id, line.kind, line.counterparty_id, line.claim_id

@@ -30,9 +30,7 @@ def replay(
     while True:
         page = ledger.recorder.select_notifications(start=start, limit=PAGE_EVENTS, stop=position)
         for notification in page:
-            event = ledger.mapper.to_domain_event(notification)
-            if business_date is None or event.business_date <= business_date:
-                projector.apply(rows, event, notification.id)
+            projector.apply_notification(rows, ledger.mapper, notification, business_date=business_date)
             last = notification.id
         if advance and page:
             advance(len(page))

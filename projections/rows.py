@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlalchemy import Table
 
-from projections.tables import KEYED
+from projections.tables import APPENDED, KEYED
 
 Key = tuple[Any, ...]
 Row = dict[str, Any]
@@ -39,7 +39,7 @@ class Rows:
         self._keys = {table.name: primary_key(table) for table in KEYED}
         self._rows: dict[str, dict[Key, Row | None]] = {table.name: {} for table in KEYED}
         self._dirty: dict[str, set[Key]] = {table.name: set() for table in KEYED}
-        self.journal: list[Row] = []
+        self.appended: dict[str, list[Row]] = {table.name: [] for table in APPENDED}
 
     def get(self, table: Table, *key: Any) -> Row | None:
         cached = self._rows[table.name]
@@ -83,10 +83,20 @@ class Rows:
             if rows:
                 yield self._tables[name], rows
 
+    def append(self, table: Table, row: Row) -> None:
+        """A new row of an append-only table (the journal, the Merkle tree, the audit index)."""
+        self.appended[table.name].append(row)
+
+    def new_rows(self) -> Iterator[tuple[Table, list[Row]]]:
+        for table in APPENDED:
+            if self.appended[table.name]:
+                yield table, self.appended[table.name]
+
     def clear_dirty(self) -> None:
         for keys in self._dirty.values():
             keys.clear()
-        self.journal = []
+        for added in self.appended.values():
+            added.clear()
 
     def forget(self) -> None:
         """Drop every cached row (another writer may have moved the tables)."""

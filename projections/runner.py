@@ -15,6 +15,8 @@ from collections.abc import Callable
 
 from ledger.service import Ledger
 from projections import projector
+from projections import tables as t
+from projections.audit.heads import Signer, TreeHead, latest, seal
 from projections.rows import Rows
 from projections.store import ProjectionStore
 
@@ -23,6 +25,8 @@ log = logging.getLogger(__name__)
 BATCH_EVENTS_MAX = 2_000
 POLL_SECONDS = 0.05
 WAIT_SECONDS_MAX = 30.0
+SEAL_EVERY_EVENTS = 1_000
+SEAL_EVERY_SECONDS = 60.0
 
 
 class ProjectionTimeout(Exception):
@@ -30,9 +34,18 @@ class ProjectionTimeout(Exception):
 
 
 class Runner:
-    def __init__(self, ledger: Ledger, store: ProjectionStore, *, batch: int = BATCH_EVENTS_MAX) -> None:
+    def __init__(
+        self,
+        ledger: Ledger,
+        store: ProjectionStore,
+        *,
+        batch: int = BATCH_EVENTS_MAX,
+        signer: Signer | None = None,
+    ) -> None:
         assert 0 < batch <= 100_000
-        self.ledger, self.store, self.batch = ledger, store, batch
+        self.ledger, self.store, self.batch, self.signer = ledger, store, batch, signer
+        head = latest(store.engine)
+        self._sealed_size, self._sealed_when = (head.size if head else 0), time.monotonic()
         self.before_tracking: Callable[[], None] | None = None  # a fault-injection point for tests
         self._moved = threading.Condition()
         self._stop = threading.Event()
@@ -52,8 +65,7 @@ class Runner:
         start = self.position
         try:
             for notification in notifications:
-                event = self.ledger.mapper.to_domain_event(notification)
-                projector.apply(self.rows, event, notification.id)
+                projector.apply_notification(self.rows, self.ledger.mapper, notification)
             self.store.write(self.rows, start, notifications[-1].id, self.before_tracking)
         except BaseException:
             # Whatever was applied in memory did not reach the tables: forget it, resume from them.
@@ -63,7 +75,27 @@ class Runner:
         with self._moved:
             self.position = notifications[-1].id
             self._moved.notify_all()
+        self._seal_when_due()
         return len(notifications)
+
+    def _seal_when_due(self) -> None:
+        """Sign a tree head every SEAL_EVERY_EVENTS events, or after SEAL_EVERY_SECONDS with new ones."""
+        if self.signer is None:
+            return
+        size = self.rows.get_or_new(t.merkle_size, "log")["size"]
+        due = size - self._sealed_size >= SEAL_EVERY_EVENTS or (
+            size > self._sealed_size and time.monotonic() - self._sealed_when >= SEAL_EVERY_SECONDS
+        )
+        if due:
+            self.seal()
+
+    def seal(self) -> TreeHead | None:
+        """Sign a tree head of everything projected so far (on demand, or when due)."""
+        assert self.signer is not None, "this runner has no signing key"
+        head = seal(self.store.engine, self.signer)
+        if head is not None:
+            self._sealed_size, self._sealed_when = head.size, time.monotonic()
+        return head
 
     def catch_up(self, advance: Callable[[int], None] | None = None) -> int:
         applied = 0

@@ -11,6 +11,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
 from projections import tables as t
+from projections.audit.heads import attestations
 from projections.rows import Key, Row, Rows, primary_key
 
 TRACKING_NAME = "riskpool"
@@ -55,6 +56,7 @@ class ProjectionStore:
 
     def create(self) -> None:
         t.metadata.create_all(self.engine)
+        attestations.create_all(self.engine)  # tree heads: evidence, never dropped by a rebuild
         with self.engine.begin() as connection:
             known = connection.execute(
                 select(t.tracking.c.position).where(t.tracking.c.name == TRACKING_NAME)
@@ -85,7 +87,8 @@ class ProjectionStore:
         with self.engine.begin() as connection:
             for table, changed in rows.dirty():
                 _execute_chunked(connection, self._upserts[table.name], changed)
-            _execute_chunked(connection, insert(t.journal), rows.journal)
+            for table, added in rows.new_rows():
+                _execute_chunked(connection, insert(table), added)
             if before_tracking is not None:
                 before_tracking()
             moved = connection.execute(
@@ -101,7 +104,8 @@ class ProjectionStore:
         with self.engine.begin() as connection:
             for table, everything in rows.everything():
                 _execute_chunked(connection, insert(table), everything)
-            _execute_chunked(connection, insert(t.journal), rows.journal)
+            for table, added in rows.new_rows():
+                _execute_chunked(connection, insert(table), added)
             connection.execute(
                 update(t.tracking).where(t.tracking.c.name == TRACKING_NAME).values(position=position)
             )

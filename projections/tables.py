@@ -280,6 +280,73 @@ breakers = Table(
     Column("reset_reason", String(2000)),
 )
 
+# The Merkle tree over the notification log (RFC 9162), and the index of every event for audits.
+leaves = Table(
+    "rp_leaves",
+    metadata,
+    Column("leaf_index", BigInteger, primary_key=True),
+    Column("position", BigInteger, nullable=False, unique=True),
+    Column("hash", String(64), nullable=False),
+)
+
+merkle_nodes = Table(
+    "rp_merkle_nodes",
+    metadata,
+    Column("level", Integer, primary_key=True),
+    Column("node_index", BigInteger, primary_key=True),
+    Column("hash", String(64), nullable=False),
+)
+
+merkle_peaks = Table(
+    "rp_merkle_peaks",
+    metadata,
+    Column("level", Integer, primary_key=True),
+    Column("node_index", BigInteger, nullable=False),
+    Column("hash", String(64), nullable=False),
+)
+
+merkle_size = Table(
+    "rp_merkle_size",
+    metadata,
+    Column("name", Id, primary_key=True),
+    Column("size", BigInteger, nullable=False, default=0),
+)
+
+audit_events = Table(
+    "rp_audit_events",
+    metadata,
+    Column("position", BigInteger, primary_key=True),
+    Column("leaf_index", BigInteger, nullable=False),
+    Column("originator_id", String(32), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("aggregate", Id, nullable=False),
+    Column("fact", Id, nullable=False),
+    Column("scheme_id", Id),
+    Column("bank_id", Id),
+    Column("loan_ref", Ref),
+    Column("claim_id", Ref),
+    Column("fact_id", Ref),
+    Column("reverses", Ref),
+    Column("principal_id", Id, nullable=False),
+    Column("role", Id, nullable=False),
+    Column("actor_party_id", Id),
+    Column("request_id", String(100), nullable=False),
+    Column("business_date", Date, nullable=False),
+    Column("recorded_at", String(40), nullable=False),
+    Index("rp_audit_scheme", "scheme_id", "position"),
+    Index("rp_audit_aggregate", "originator_id", "version"),
+)
+
+audit_event_parties = Table(
+    "rp_audit_event_parties",
+    metadata,
+    Column("party_id", Id, primary_key=True),
+    Column("position", BigInteger, primary_key=True),
+)
+
+# Tables only ever appended to: the batch inserts its new rows, nothing is read back.
+APPENDED = [journal, leaves, merkle_nodes, audit_events, audit_event_parties]
+
 # Tables whose rows the projector reads back and updates (all but the append-only journal).
 KEYED = [
     schemes,
@@ -298,4 +365,6 @@ KEYED = [
     party_totals,
     party_figures,
     breakers,
+    merkle_peaks,
+    merkle_size,
 ]

@@ -9,6 +9,7 @@ from sqlalchemy.pool import StaticPool
 
 from ledger.calendar import Clock, today_in_china
 from ledger.service import Ledger
+from projections.audit.heads import Signer
 from projections.runner import Runner
 from projections.store import ProjectionStore, make_engine
 from riskpool.settings import Settings
@@ -44,4 +45,6 @@ def build_system(settings: Settings | None = None, *, clock: Clock = today_in_ch
         engine = make_engine(url, pool_size=settings.pool_size)
     store = ProjectionStore(engine)
     store.create()
-    return System(settings, ledger, store, Runner(ledger, store))
+    key = settings.audit_key_path()
+    signer = Signer.from_file(key) if key is not None else Signer.ephemeral()
+    return System(settings, ledger, store, Runner(ledger, store, signer=signer))

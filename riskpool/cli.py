@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from ledger.calendar import today_in_china
@@ -17,12 +14,24 @@ from ledger.errors import LedgerError
 from ledger.rules import Publication, check_rule_version, load_document
 from projections.check import differences
 from projections.replay import as_of
-from riskpool.bootstrap import System, build_system
+from riskpool.cli_audit import audit_app
+from riskpool.cli_common import (
+    DatabaseUrl,
+    console,
+)
+from riskpool.cli_common import (
+    catch_up as _catch_up,
+)
+from riskpool.cli_common import (
+    progress as _progress,
+)
+from riskpool.cli_common import (
+    system as _system,
+)
 from riskpool.cli_server import follow, issued_keys, operator, serve
 from riskpool.demo import DemoRefused, build_demo, scheme_id_for
 from riskpool.demo.cast import END, START
 from riskpool.report import render
-from riskpool.settings import Settings
 
 app = typer.Typer(
     help="riskpool-ledger: an event-sourced ledger for loan risk-sharing pools.",
@@ -35,39 +44,7 @@ app.add_typer(rules_app, name="rules")
 app.add_typer(projections_app, name="projections")
 keys_app = typer.Typer(help="API keys: create, revoke, list.", no_args_is_help=True)
 app.add_typer(keys_app, name="keys")
-console = Console()
-
-DatabaseUrl = Annotated[
-    str | None,
-    typer.Option(
-        "--database-url",
-        envvar="RISKPOOL_DATABASE_URL",
-        help="sqlite:///path.db (default sqlite:///riskpool.db), postgresql://… or memory://",
-    ),
-]
-
-
-def _system(database_url: str | None) -> System:
-    return build_system(Settings(database_url=database_url) if database_url else Settings())
-
-
-@contextmanager
-def _progress(description: str, total: int | None):
-    columns = (
-        TextColumn("[progress.description]{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-    )
-    with Progress(*columns, console=console, transient=True) as progress:
-        task = progress.add_task(description, total=total)
-        yield lambda n: progress.advance(task, n)
-
-
-def _catch_up(system: System) -> None:
-    behind = (system.ledger.recorder.max_notification_id() or 0) - system.runner.position
-    with _progress("Projecting events", max(behind, 0)) as advance:
-        system.runner.catch_up(advance)
+app.add_typer(audit_app, name="audit")
 
 
 def _fail(error: LedgerError) -> None:

@@ -27,6 +27,7 @@ class Settings(BaseSettings):
     lock_timeout_seconds: int = Field(default=10, ge=1, le=600)
     pool_size: int = Field(default=5, ge=1, le=100)
     key_pepper: str = DEFAULT_KEY_PEPPER.decode()
+    audit_key_file: Path | None = None
 
     def event_store_env(self) -> dict[str, str]:
         """The `eventsourcing` persistence settings for this database URL."""
@@ -66,6 +67,19 @@ class Settings(BaseSettings):
     @property
     def is_sqlite(self) -> bool:
         return urlsplit(self.database_url).scheme == "sqlite"
+
+    def audit_key_path(self) -> Path | None:
+        """The Ed25519 key that signs tree heads: RISKPOOL_AUDIT_KEY_FILE, by default beside the
+        SQLite file (`riskpool.audit-key`), made on first use; none for `memory://` (a key for the
+        process only)."""
+        if self.audit_key_file is not None:
+            return self.audit_key_file
+        scheme = urlsplit(self.database_url).scheme
+        if scheme == "memory":
+            return None
+        if scheme == "sqlite":
+            return self.sqlite_path().with_suffix(".audit-key")
+        return Path("riskpool.audit-key")
 
     def read_models_url(self) -> str:
         """Where the projections live (an SQLAlchemy URL).

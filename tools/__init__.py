@@ -1,0 +1,1 @@
+"""Tools that stand on their own, for people outside the ledger (regulators, auditors)."""
