@@ -13,12 +13,35 @@ from fastapi.openapi.utils import get_openapi
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api import errors
-from api.routes import claims, health, loans, parties, reports, schemes
+from api.routes import audit, claims, health, loans, parties, reports, schemes
 from riskpool.bootstrap import System
 
 BODY_BYTES_MAX = 1024 * 1024
 TAPE_BYTES_MAX = 64 * 1024 * 1024
 log = logging.getLogger("riskpool.access")
+
+
+def log_refusal(request: Request, status: int) -> None:
+    """One structured line per refused request: who tried what, and why it was refused. Refusals
+    leave no trace in the ledger; they are here. No secret is logged (never the Authorization)."""
+    actor = getattr(request.state, "actor", None)
+    log.info(
+        "refused",
+        extra={
+            "fields": {
+                "request_id": request.state.request_id,
+                "method": request.method,
+                "path": request.url.path,
+                "status": status,
+                "code": getattr(request.state, "code", ""),
+                "principal_id": actor.principal_id if actor else None,
+                "role": actor.role.value if actor else None,
+                "party_id": actor.party_id if actor else None,
+                "client": request.client.host if request.client else None,
+            }
+        },
+    )
+
 
 DESCRIPTION = """
 The HTTP API of **riskpool-ledger**, an event-sourced ledger for loan risk-sharing pools.
@@ -59,7 +82,7 @@ def create_app(system: System, *, follow: bool = True) -> FastAPI:
     )
     app.state.system = system
     errors.install(app)
-    for module in (health, parties, schemes, loans, claims, reports):
+    for module in (health, parties, schemes, loans, claims, reports, audit):
         app.include_router(module.router)
 
     @app.middleware("http")
@@ -68,13 +91,7 @@ def create_app(system: System, *, follow: bool = True) -> FastAPI:
         response = await call_next(request)
         response.headers["X-Request-Id"] = request.state.request_id
         if response.status_code >= 400:
-            log.info(
-                "%s %s -> %s",
-                request.method,
-                request.url.path,
-                response.status_code,
-                extra={"request_id": request.state.request_id},
-            )
+            log_refusal(request, response.status_code)
         return response
 
     app.add_middleware(BoundedBodies)

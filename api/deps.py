@@ -40,7 +40,9 @@ def principal(
     token = None
     if authorization and authorization[:7].lower() == "bearer ":
         token = authorization[7:].strip()
-    return system.ledger.authenticate(token, request_id=request.state.request_id)
+    actor = system.ledger.authenticate(token, request_id=request.state.request_id)
+    request.state.actor = actor  # for the access log
+    return actor
 
 
 Principal = Annotated[Actor, Depends(principal)]

@@ -43,6 +43,7 @@ def status_of(code: str) -> int:
 
 
 def problem(request: Request, status: int, code: str, detail: str, **extra: Any) -> JSONResponse:
+    request.state.code = code  # for the access log
     body = {
         "type": f"https://riskpool-ledger.dev/errors/{code}",
         "title": code.replace("_", " "),
@@ -59,14 +60,6 @@ def problem(request: Request, status: int, code: str, detail: str, **extra: Any)
 def install(app: FastAPI) -> None:
     @app.exception_handler(LedgerError)
     async def refused(request: Request, error: LedgerError) -> JSONResponse:
-        log.info(
-            "refused %s %s: %s %s",
-            request.method,
-            request.url.path,
-            error.code,
-            error.message,
-            extra={"request_id": getattr(request.state, "request_id", ""), "code": error.code},
-        )
         return problem(
             request, status_of(error.code), error.code, error.message, figures=_plain(error.figures)
         )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from enum import StrEnum
 from typing import Any
+from uuid import uuid4
 
 from eventsourcing.persistence import Transcoding
 
@@ -38,6 +39,8 @@ class Actor:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "role", Role(self.role))
+        if not self.request_id:  # a principal acting outside any request: name this invocation
+            object.__setattr__(self, "request_id", f"local-{uuid4().hex[:16]}")
         if (self.role in PARTY_ROLES) != (self.party_id is not None):
             raise InvalidRequest(
                 f"a {self.role} principal {'needs' if self.role in PARTY_ROLES else 'has no'} party",

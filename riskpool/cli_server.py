@@ -52,8 +52,10 @@ def demo_keys(system: System) -> list[tuple[str, str, str, str]]:
 def serve(system: System, console, *, host: str, port: int, demo: bool, runner: bool) -> None:
     import uvicorn
 
+    from api import logs
     from api.app import create_app
 
+    logs.configure()
     if demo:
         build_demo(system.ledger, 2018, force=False, advance=lambda n: None)
         console.print(f"Demo API keys for {scheme_id_for(2018)} (shown once): role, party, principal, key")

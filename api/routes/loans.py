@@ -221,6 +221,7 @@ def history_entry(e: HistoryEntry) -> HistoryEntryPublic:
             k: v if isinstance(v, (str, int, bool, type(None), list, dict)) else str(v)
             for k, v in e.data.items()
         },
+        figures=e.figures,
     )
 
 

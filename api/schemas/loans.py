@@ -195,6 +195,7 @@ class HistoryEntryPublic(BaseModel):
     party_id: str | None
     request_id: str
     data: dict
+    figures: dict = Field(description="the loan's or claim's figures right after this fact")
 
     model_config = ConfigDict(
         json_schema_extra={

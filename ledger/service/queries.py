@@ -29,6 +29,7 @@ class HistoryEntry:
     recorded_at: datetime
     actor: Actor
     data: dict[str, Any]
+    figures: dict[str, Any]  # the aggregate's figures right after this fact: how each came to be
 
 
 class QueryService(LedgerBase):
@@ -46,11 +47,11 @@ class QueryService(LedgerBase):
     def loan_history(self, actor: Actor, scheme_id: str, bank_id: str, loan_ref: str) -> list[HistoryEntry]:
         """Every fact of a loan in the order it was recorded, corrections included."""
         loan = self.loan(actor, scheme_id, bank_id, loan_ref)
-        return [_entry(event) for event in self.events.get(loan.id)]
+        return _explained(self.events.get(loan.id), _loan_figures)
 
     def claim_history(self, actor: Actor, scheme_id: str, claim_id: str) -> list[HistoryEntry]:
         claim = self.claim(actor, scheme_id, claim_id)
-        return [_entry(event) for event in self.events.get(claim.id)]
+        return _explained(self.events.get(claim.id), _claim_figures)
 
     def what_if(
         self,
@@ -101,13 +102,45 @@ class QueryService(LedgerBase):
 _ENVELOPE = {"originator_id", "originator_version", "timestamp", "originator_topic", "actor", "business_date"}
 
 
-def _entry(event: Any) -> HistoryEntry:
-    data = {k: v for k, v in vars(event).items() if k not in _ENVELOPE}
-    return HistoryEntry(
-        event.originator_version,
-        type(event).__name__,
-        event.business_date,
-        event.timestamp,
-        event.actor,
-        data,
-    )
+def _explained(events: Any, figures_of: Any) -> list[HistoryEntry]:
+    """Each fact with the figures it left behind, folding the events one at a time."""
+    entries, aggregate = [], None
+    for event in events:
+        aggregate = event.mutate(aggregate)
+        data = {k: v for k, v in vars(event).items() if k not in _ENVELOPE}
+        entries.append(
+            HistoryEntry(
+                event.originator_version,
+                type(event).__name__,
+                event.business_date,
+                event.timestamp,
+                event.actor,
+                data,
+                figures_of(aggregate),
+            )
+        )
+    return entries
+
+
+def _loan_figures(loan: Loan) -> dict[str, Any]:
+    return {
+        "state": loan.state,
+        "principal_fen": loan.principal_fen,
+        "principal_repaid_fen": loan.principal_repaid_fen,
+        "interest_repaid_fen": loan.interest_repaid_fen,
+        "outstanding_fen": loan.outstanding_fen,
+        "outstanding_at_default_fen": loan.outstanding_at_default_fen,
+        "current_claim_id": loan.current_claim_id,
+    }
+
+
+def _claim_figures(claim: Claim) -> dict[str, Any]:
+    return {
+        "status": claim.status,
+        "claimed_fen": claim.claimed_fen,
+        "approved_fen": claim.approved_fen,
+        "allocated_fen": dict(claim.allocations),
+        "paid_fen": dict(claim.paid),
+        "recovered_fen": dict(claim.recovered),
+        "recovery_paid_fen": dict(claim.recovery_paid),
+    }

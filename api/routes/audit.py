@@ -1,0 +1,257 @@
+"""The audit API, for regulators and fund managers: the complete history, filtered; any aggregate
+as it stood; signed tree heads; inclusion and consistency proofs."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+from uuid import UUID
+
+from eventsourcing.application import AggregateNotFoundError
+from fastapi import APIRouter, Path, Query
+from sqlalchemy import select
+
+from api.deps import Cursor, Limit, Principal, SystemDep
+from api.routes import READ, problems
+from api.schemas.audit import (
+    AggregateAsOf,
+    AuditEvent,
+    AuditEventsPublic,
+    ConsistencyProof,
+    InclusionProof,
+    PublicKey,
+    TreeHeadPublic,
+)
+from api.schemas.common import Day, Ref, decode_cursor, encode_cursor
+from ledger.actors import Actor, Role, require_role
+from ledger.errors import InvalidRequest, UnknownFact
+from projections import tables as t
+from projections.audit.heads import heads, latest
+from projections.audit.merkle import Tree
+
+router = APIRouter(prefix="/v1/audit", tags=["audit"])
+AUDITORS = (Role.REGULATOR, Role.FUND_MANAGER)
+
+
+def _auditor(actor: Actor) -> None:
+    require_role(actor, *AUDITORS, action="read the audit trail")
+
+
+@router.get(
+    "/events",
+    response_model=AuditEventsPublic,
+    responses=READ,
+    summary="The event history, filtered by scheme, loan, claim, party, fact, actor and dates",
+)
+def events(
+    system: SystemDep,
+    actor: Principal,
+    limit: Limit = 100,
+    cursor: Cursor = None,
+    scheme_id: Annotated[Ref | None, Query()] = None,
+    bank_id: Annotated[Ref | None, Query()] = None,
+    loan_ref: Annotated[Ref | None, Query()] = None,
+    claim_id: Annotated[str | None, Query(max_length=300)] = None,
+    party_id: Annotated[Ref | None, Query(description="events that concern this party")] = None,
+    fact: Annotated[str | None, Query(max_length=60, examples=["RepaymentReversed"])] = None,
+    principal_id: Annotated[
+        str | None, Query(max_length=100, description="events this principal caused")
+    ] = None,
+    from_date: Annotated[Day | None, Query(description="business dates from this day")] = None,
+    to_date: Annotated[Day | None, Query(description="business dates up to this day")] = None,
+) -> AuditEventsPublic:
+    _auditor(actor)
+    e = t.audit_events
+    query = (
+        select(e, t.leaves.c.hash, t.facts.c.reversed_position)
+        .join(t.leaves, t.leaves.c.leaf_index == e.c.leaf_index)
+        .outerjoin(
+            t.facts,
+            (t.facts.c.scheme_id == e.c.scheme_id)
+            & (t.facts.c.fact_id == e.c.fact_id)
+            & e.c.reverses.is_(None),
+        )
+    )
+    for column, value in [
+        (e.c.scheme_id, scheme_id),
+        (e.c.bank_id, bank_id),
+        (e.c.loan_ref, loan_ref),
+        (e.c.claim_id, claim_id),
+        (e.c.fact, fact),
+        (e.c.principal_id, principal_id),
+    ]:
+        if value is not None:
+            query = query.where(column == value)
+    if party_id is not None:
+        parties = t.audit_event_parties
+        query = query.where(
+            e.c.position.in_(select(parties.c.position).where(parties.c.party_id == party_id))
+        )
+    if from_date is not None:
+        query = query.where(e.c.business_date >= from_date)
+    if to_date is not None:
+        query = query.where(e.c.business_date <= to_date)
+    after = decode_cursor(cursor, 1)
+    if after:
+        query = query.where(e.c.position > int(after[0]))
+    with system.store.engine.connect() as conn:
+        rows = conn.execute(query.order_by(e.c.position).limit(limit)).all()
+    items = []
+    for row in rows:
+        found = dict(row._mapping)
+        fields = {k: v for k, v in found.items() if k in AuditEvent.model_fields}
+        items.append(
+            AuditEvent(
+                **fields
+                | {
+                    "leaf_hash": found["hash"],
+                    "reversed_by": found["reversed_position"],
+                    "business_date": str(found["business_date"]),
+                }
+            )
+        )
+    last = [items[-1].position] if len(items) == limit else None
+    return AuditEventsPublic(items=items, next_cursor=encode_cursor(last) if last else None)
+
+
+@router.get(
+    "/aggregates/{originator_id}",
+    response_model=AggregateAsOf,
+    responses=READ,
+    summary="Any aggregate as it stood at a version, or on a business date",
+)
+def aggregate(
+    system: SystemDep,
+    actor: Principal,
+    originator_id: str = Path(pattern=r"^[0-9a-f]{32}$"),
+    version: Annotated[int | None, Query(ge=1)] = None,
+    business_date: Annotated[Day | None, Query()] = None,
+) -> AggregateAsOf:
+    _auditor(actor)
+    if version is None and business_date is not None:
+        with system.store.engine.connect() as conn:
+            version = conn.execute(
+                select(t.audit_events.c.version)
+                .where(
+                    t.audit_events.c.originator_id == originator_id,
+                    t.audit_events.c.business_date <= business_date,
+                )
+                .order_by(t.audit_events.c.version.desc())
+                .limit(1)
+            ).scalar()
+        if version is None:
+            raise UnknownFact(f"aggregate {originator_id} did not exist on {business_date}")
+    try:
+        found = system.ledger.repository.get(UUID(originator_id), version=version)
+    except AggregateNotFoundError:
+        raise UnknownFact(f"no aggregate {originator_id} at version {version}") from None
+    state = {k.lstrip("_"): _json(v) for k, v in vars(found).items() if k != "_pending_events"}
+    return AggregateAsOf(
+        originator_id=originator_id, aggregate=type(found).__name__, version=found.version, state=state
+    )
+
+
+def _json(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(k): _json(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_json(v) for v in value]
+    return value if isinstance(value, (str, int, bool)) or value is None else str(value)
+
+
+@router.get(
+    "/tree-heads", response_model=list[TreeHeadPublic], responses=READ, summary="Every signed tree head"
+)
+def tree_heads(system: SystemDep, actor: Principal) -> list[TreeHeadPublic]:
+    _auditor(actor)
+    return [TreeHeadPublic(**h.as_dict()) for h in heads(system.store.engine)]
+
+
+@router.get(
+    "/tree-heads/latest", response_model=TreeHeadPublic, responses=READ, summary="The latest tree head"
+)
+def latest_head(system: SystemDep, actor: Principal) -> TreeHeadPublic:
+    _auditor(actor)
+    head = latest(system.store.engine)
+    if head is None:
+        raise UnknownFact("no tree head has been sealed yet")
+    return TreeHeadPublic(**head.as_dict())
+
+
+@router.post(
+    "/tree-heads",
+    response_model=TreeHeadPublic,
+    status_code=201,
+    responses=problems(401, 403, 404),
+    summary="Seal a tree head of the whole log now (keep it as your digest)",
+)
+def seal_now(system: SystemDep, actor: Principal) -> TreeHeadPublic:
+    _auditor(actor)
+    system.runner.wait_for(system.ledger.recorder.max_notification_id() or 0, timeout=10)
+    head = system.runner.seal()
+    if head is None:
+        raise UnknownFact("the log is empty")
+    return TreeHeadPublic(**head.as_dict())
+
+
+@router.get(
+    "/proofs/inclusion",
+    response_model=InclusionProof,
+    responses=READ,
+    summary="That the event at a position is in the tree of a given size",
+)
+def inclusion(
+    system: SystemDep,
+    actor: Principal,
+    position: Annotated[int, Query(ge=1)],
+    tree_size: Annotated[int, Query(ge=1)],
+) -> InclusionProof:
+    _auditor(actor)
+    with system.store.engine.connect() as conn:
+        leaf = conn.execute(select(t.leaves).where(t.leaves.c.position == position)).first()
+        tree = Tree(conn)
+        if leaf is None or leaf.leaf_index >= tree_size or tree_size > tree.size:
+            raise InvalidRequest(
+                f"position {position} is not in a tree of {tree_size} (the tree has {tree.size})"
+            )
+        path = tree.inclusion(leaf.leaf_index, tree_size)
+        return InclusionProof(
+            position=position,
+            leaf_index=leaf.leaf_index,
+            leaf_hash=leaf.hash,
+            tree_size=tree_size,
+            root=tree.root(tree_size).hex(),
+            path=[p.hex() for p in path],
+        )
+
+
+@router.get(
+    "/proofs/consistency",
+    response_model=ConsistencyProof,
+    responses=READ,
+    summary="That the tree of to_size extends the tree of from_size, unchanged",
+)
+def consistency(
+    system: SystemDep,
+    actor: Principal,
+    from_size: Annotated[int, Query(ge=1)],
+    to_size: Annotated[int, Query(ge=1)],
+) -> ConsistencyProof:
+    _auditor(actor)
+    with system.store.engine.connect() as conn:
+        tree = Tree(conn)
+        if not from_size <= to_size <= tree.size:
+            raise InvalidRequest(f"sizes must satisfy from_size <= to_size <= {tree.size}")
+        return ConsistencyProof(
+            from_size=from_size,
+            to_size=to_size,
+            from_root=tree.root(from_size).hex(),
+            to_root=tree.root(to_size).hex(),
+            proof=[p.hex() for p in tree.consistency(from_size, to_size)],
+        )
+
+
+@router.get(
+    "/public-key", response_model=PublicKey, summary="The Ed25519 key that signs tree heads (no key needed)"
+)
+def public_key(system: SystemDep) -> PublicKey:
+    return PublicKey(algorithm="Ed25519", public_key=system.runner.signer.public_hex)

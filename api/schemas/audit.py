@@ -1,0 +1,75 @@
+"""Bodies of the audit API: the event history, aggregates as of a version, tree heads, proofs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class AuditEvent(BaseModel):
+    position: int = Field(examples=[1234])
+    leaf_hash: str = Field(examples=["9f2c…"], description="SHA-256 of 0x00 and the event's canonical bytes")
+    aggregate: str = Field(examples=["Loan"])
+    originator_id: str = Field(examples=["4cd605e7afa25360b5b9c5e9fb5c76f4"])
+    version: int = Field(examples=[3])
+    fact: str = Field(examples=["RepaymentReversed"])
+    scheme_id: str | None = Field(examples=["hebi"])
+    bank_id: str | None = Field(examples=["bank-a"])
+    loan_ref: str | None = Field(examples=["L1"])
+    claim_id: str | None = Field(examples=[None])
+    fact_id: str | None = Field(examples=["bank-a:L1:repayment:1"])
+    reverses: str | None = Field(
+        examples=["bank-a:L1:repayment:1"], description="the fact this reversal reverses"
+    )
+    reversed_by: int | None = Field(examples=[None], description="the position of the reversal of this fact")
+    principal_id: str = Field(examples=["k-3f2a9c1b7d04"])
+    role: str = Field(examples=["bank"])
+    actor_party_id: str | None = Field(examples=["bank-a"])
+    request_id: str = Field(examples=["9b1d4c0e…"])
+    business_date: str = Field(examples=["2019-06-03"])
+    recorded_at: str = Field(examples=["2019-06-03T02:11:09.512331+00:00"])
+
+
+class AuditEventsPublic(BaseModel):
+    items: list[AuditEvent]
+    next_cursor: str | None = Field(default=None, examples=["WzEyMzRd"])
+
+
+class AggregateAsOf(BaseModel):
+    originator_id: str = Field(examples=["4cd605e7afa25360b5b9c5e9fb5c76f4"])
+    aggregate: str = Field(examples=["Loan"])
+    version: int = Field(examples=[3])
+    state: dict[str, Any] = Field(examples=[{"state": "disbursed", "principal_repaid_fen": 1000000}])
+
+
+class TreeHeadPublic(BaseModel):
+    size: int = Field(examples=[3773])
+    root: str = Field(examples=["5e1a…"])
+    sealed_at: str = Field(examples=["2020-12-31T16:00:00.000000+00:00"])
+    signature: str = Field(examples=["b0c4…"], description="Ed25519 over the tree head message")
+    public_key: str = Field(examples=["3b6a…"])
+
+    model_config = ConfigDict(json_schema_extra={"description": "keep one: it is your digest"})
+
+
+class InclusionProof(BaseModel):
+    position: int = Field(examples=[1234])
+    leaf_index: int = Field(examples=[1233])
+    leaf_hash: str = Field(examples=["9f2c…"])
+    tree_size: int = Field(examples=[3773])
+    root: str = Field(examples=["5e1a…"])
+    path: list[str] = Field(examples=[["a1…", "b2…"]], description="RFC 9162 §2.1.3 audit path")
+
+
+class ConsistencyProof(BaseModel):
+    from_size: int = Field(examples=[2000])
+    to_size: int = Field(examples=[3773])
+    from_root: str = Field(examples=["7d0e…"])
+    to_root: str = Field(examples=["5e1a…"])
+    proof: list[str] = Field(examples=[["c3…", "d4…"]], description="RFC 9162 §2.1.4 consistency proof")
+
+
+class PublicKey(BaseModel):
+    algorithm: str = Field(examples=["Ed25519"])
+    public_key: str = Field(examples=["3b6a…"], description="raw 32-byte key, hex")
