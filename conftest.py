@@ -11,7 +11,6 @@ import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import pytest
 
@@ -63,35 +62,25 @@ def postgres_schema(postgres_available: None) -> Iterator[str]:
         connection.execute(f"DROP SCHEMA {schema} CASCADE")
 
 
-def postgres_env(schema: str) -> dict[str, str]:
-    url = urlsplit(POSTGRES_URL)
-    return {
-        "PERSISTENCE_MODULE": "eventsourcing.postgres",
-        "POSTGRES_DBNAME": url.path.lstrip("/"),
-        "POSTGRES_HOST": url.hostname or "127.0.0.1",
-        "POSTGRES_PORT": str(url.port or 5432),
-        "POSTGRES_USER": url.username or "postgres",
-        "POSTGRES_PASSWORD": url.password or "",
-        "POSTGRES_SCHEMA": schema,
-        "POSTGRES_LOCK_TIMEOUT": "10",
-    }
-
-
 @pytest.fixture(params=["sqlite", "postgres"])
-def store_env(request: pytest.FixtureRequest, tmp_path: Path) -> dict[str, str]:
-    """The event store settings of one real store: an SQLite file, or a PostgreSQL schema."""
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A store of each kind, as RISKPOOL_DATABASE_URL: an SQLite file, or a PostgreSQL schema."""
     if request.param == "sqlite":
-        return {"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": str(tmp_path / "ledger.db")}
-    return postgres_env(request.getfixturevalue("postgres_schema"))
+        return f"sqlite:///{tmp_path / 'ledger.db'}"
+    return f"{POSTGRES_URL}?schema={request.getfixturevalue('postgres_schema')}"
 
 
 @pytest.fixture
-def read_models_url(store_env: dict[str, str], tmp_path: Path) -> str:
-    """The projections' SQLAlchemy URL beside `store_env`: a sibling SQLite file, or the same
-    PostgreSQL schema."""
-    if store_env["PERSISTENCE_MODULE"] == "eventsourcing.sqlite":
-        return f"sqlite:///{tmp_path / 'ledger.projections.db'}"
-    url = urlsplit(POSTGRES_URL)
-    return (
-        f"postgresql+psycopg://{url.netloc}{url.path}?options=-csearch_path%3D{store_env['POSTGRES_SCHEMA']}"
-    )
+def store_env(database_url: str) -> dict[str, str]:
+    """The `eventsourcing` settings of that store."""
+    from riskpool.settings import Settings
+
+    return Settings(database_url=database_url).event_store_env()
+
+
+@pytest.fixture
+def read_models_url(database_url: str) -> str:
+    """The projections beside it: a sibling SQLite file, or the same PostgreSQL schema."""
+    from riskpool.settings import Settings
+
+    return Settings(database_url=database_url).read_models_url()

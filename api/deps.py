@@ -160,3 +160,17 @@ ReadCall = Annotated[Read, Depends(read)]
 
 Limit = Annotated[int, Query(ge=1, le=500, description="at most this many items (≤ 500)")]
 Cursor = Annotated[str | None, Query(max_length=400, description="the next_cursor of the previous page")]
+
+
+def caught_up(
+    system: SystemDep,
+    after_position: Annotated[
+        int | None,
+        Query(ge=0, description="wait (up to 10 s) until the read models have applied this position"),
+    ] = None,
+) -> None:
+    if after_position is not None:
+        system.runner.wait_for(after_position, timeout=WAIT_SECONDS_MAX)
+
+
+CaughtUp = Annotated[None, Depends(caught_up)]

@@ -8,9 +8,10 @@ from datetime import date, timedelta
 import pytest
 from pytest_bdd import given, parsers, then, when
 
-from features.world import SCHEME, World, fund_manager, yuan
+from features.world import SCHEME, TODAY, World, fund_manager, yuan
 from ledger.money import Money, format_fen
-from ledger.service import Enrolment
+from ledger.service import Enrolment, Ledger
+from riskpool.settings import Settings
 
 AMOUNT = r"(?P<amount>[0-9][0-9,]*(?:\.[0-9]{1,2})?)"
 LOAN = (
@@ -20,9 +21,18 @@ LOAN = (
 )
 
 
+@pytest.fixture(autouse=True)
+def each_store(database_url: str) -> str:
+    """Every scenario runs once per store (steps ask for fixtures by name, so the parameter must be
+    known when the scenario is collected)."""
+    return database_url
+
+
 @pytest.fixture
-def world() -> World:
-    return World()
+def world(database_url: str) -> World:
+    """The rule book runs on each store: an SQLite file and a PostgreSQL schema."""
+    settings = Settings(database_url=database_url)
+    return World(ledger=Ledger(env=settings.event_store_env(), clock=lambda: TODAY))
 
 
 def _members(datatable: list[list[str]]) -> list[tuple[str, str]]:

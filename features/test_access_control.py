@@ -44,8 +44,8 @@ class Http:
 
 
 @pytest.fixture
-def http() -> Iterator[Http]:
-    system = build_system(Settings(database_url="memory://"), clock=lambda: TODAY)
+def http(database_url: str) -> Iterator[Http]:
+    system = build_system(Settings(database_url=database_url), clock=lambda: TODAY)
     with TestClient(create_app(system)) as client:
         yield Http(system, client)
     system.close()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from urllib.parse import unquote, urlsplit
+from urllib.parse import parse_qsl, unquote, urlsplit
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -17,7 +17,7 @@ class Settings(BaseSettings):
     """Where the ledger lives and how it connects.
 
     `database_url` is `sqlite:///relative/path.db`, `sqlite:////absolute/path.db`,
-    `postgresql://user:password@host:port/dbname`, or `memory://` (nothing kept).
+    `postgresql://user:password@host:port/dbname[?schema=name]`, or `memory://` (nothing kept).
     """
 
     model_config = SettingsConfigDict(env_prefix="RISKPOOL_", extra="ignore")
@@ -52,6 +52,7 @@ class Settings(BaseSettings):
                 "POSTGRES_IDLE_IN_TRANSACTION_SESSION_TIMEOUT": str(self.lock_timeout_seconds * 2),
                 "POSTGRES_POOL_SIZE": str(self.pool_size),
                 "POSTGRES_CONNECT_TIMEOUT": str(self.lock_timeout_seconds),
+                "POSTGRES_SCHEMA": self.postgres_schema(),
             }
         raise ValueError(
             f"RISKPOOL_DATABASE_URL {self.database_url!r}: use sqlite:///path, postgresql://… or memory://"
@@ -95,4 +96,12 @@ class Settings(BaseSettings):
             return f"sqlite:///{self.sqlite_path().with_suffix('.projections.db')}"
         if url.scheme == "memory":
             return "sqlite://"
-        return "postgresql+psycopg://" + self.database_url.split("://", 1)[1]
+        netloc = url.netloc
+        return f"postgresql+psycopg://{netloc}{url.path}?options=-csearch_path%3D{self.postgres_schema()}"
+
+    def postgres_schema(self) -> str:
+        """`postgresql://…/db?schema=name` keeps the ledger in that schema (default public)."""
+        schema = dict(parse_qsl(urlsplit(self.database_url).query)).get("schema", "public")
+        if not schema.replace("_", "").isalnum():
+            raise ValueError(f"schema {schema!r} must be letters, digits and underscores")
+        return schema

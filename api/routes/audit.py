@@ -10,7 +10,7 @@ from eventsourcing.application import AggregateNotFoundError
 from fastapi import APIRouter, Path, Query
 from sqlalchemy import select
 
-from api.deps import Cursor, Limit, Principal, SystemDep
+from api.deps import CaughtUp, Cursor, Limit, Principal, SystemDep
 from api.routes import READ, problems
 from api.schemas.audit import (
     AggregateAsOf,
@@ -45,6 +45,7 @@ def _auditor(actor: Actor) -> None:
 def events(
     system: SystemDep,
     actor: Principal,
+    _: CaughtUp,
     limit: Limit = 100,
     cursor: Cursor = None,
     scheme_id: Annotated[Ref | None, Query()] = None,
@@ -122,6 +123,7 @@ def events(
 def aggregate(
     system: SystemDep,
     actor: Principal,
+    _: CaughtUp,
     originator_id: str = Path(pattern=r"^[0-9a-f]{32}$"),
     version: Annotated[int | None, Query(ge=1)] = None,
     business_date: Annotated[Day | None, Query()] = None,
@@ -202,6 +204,7 @@ def seal_now(system: SystemDep, actor: Principal) -> TreeHeadPublic:
 def inclusion(
     system: SystemDep,
     actor: Principal,
+    _: CaughtUp,
     position: Annotated[int, Query(ge=1)],
     tree_size: Annotated[int, Query(ge=1)],
 ) -> InclusionProof:
@@ -233,6 +236,7 @@ def inclusion(
 def consistency(
     system: SystemDep,
     actor: Principal,
+    _: CaughtUp,
     from_size: Annotated[int, Query(ge=1)],
     to_size: Annotated[int, Query(ge=1)],
 ) -> ConsistencyProof:

@@ -80,9 +80,9 @@ def issue_keys(system: System) -> dict[str, str]:
 
 
 @pytest.fixture
-def api() -> Iterator[Api]:
-    """An empty ledger with the pool's parties registered and admitted, and the rules published."""
-    system = build_system(Settings(database_url="memory://"), clock=lambda: TODAY)
+def api(database_url: str) -> Iterator[Api]:
+    """A ledger on each store with the pool's parties registered and admitted, the rules published."""
+    system = build_system(Settings(database_url=database_url), clock=lambda: TODAY)
     fm = Actor("fm", Role.FUND_MANAGER)
     ledger = system.ledger
     ledger.create_scheme(fm, SCHEME, "API pool", created_on=date(2018, 1, 2))
