@@ -33,6 +33,7 @@ COLUMNS = (
 TAPE_BYTES_MAX = 64 * 1024 * 1024
 CELL_CHARS_MAX = 400
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+FIGURES = ("principal", "rate_bp", "term_months")
 
 Row = tuple[int, Enrolment | LedgerError]
 
@@ -76,7 +77,8 @@ def _enrolment(cells: list[str]) -> Enrolment:
     if len(cells) != len(COLUMNS):
         raise InvalidRequest(f"the row has {len(cells)} cells, not {len(COLUMNS)}")
     for name, cell in zip(COLUMNS, cells, strict=True):
-        if cell.startswith(FORMULA_STARTS):
+        # Figures are parsed strictly below (a "-5.00" is a negative amount); text is refused here.
+        if name not in FIGURES and cell.startswith(FORMULA_STARTS):
             raise InvalidRequest(
                 f"{name} {cell[:40]!r} starts like a spreadsheet formula; cells are plain text"
             )

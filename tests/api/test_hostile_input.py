@@ -1,0 +1,152 @@
+"""Hostile input answered with 4xx, never 5xx: loan tapes of every malformed kind, oversized
+bodies refused before they are read, closed CORS, and keys that leave no secret behind."""
+
+from __future__ import annotations
+
+import pytest
+
+from ledger.domain.key import ApiKey
+from ledger.tape import COLUMNS
+from tests.api.conftest import SCHEME, Api, uscc
+
+TAPE = f"/v1/schemes/{SCHEME}/banks/bank-a/loan-tapes"
+HEADER = ",".join(COLUMNS)
+
+
+def row(ref: str, n: int, principal: str = "100000.00") -> str:
+    return f"{ref},Fictional Firm {n},{uscc(100 + n)},tech_loan,,{principal},450,24,2019-03-01,direct,"
+
+
+def tape_with(bad: str) -> bytes:
+    """A tape whose second row (line 3) is `bad`."""
+    return f"{HEADER}\n{row('T1', 1)}\n{bad}\n".encode()
+
+
+def send(api: Api, body: bytes, **headers: str):
+    return api.client.post(
+        TAPE, content=body, headers=api.as_("bank-a") | {"Content-Type": "text/csv"} | headers
+    )
+
+
+@pytest.fixture
+def funded(api: Api) -> Api:
+    api.post(
+        "fm",
+        f"/v1/schemes/{SCHEME}/contributions",
+        {"party_id": "city-fund", "amount": "10000000.00", "contributed_on": "2018-02-01"},
+    )
+    return api
+
+
+@pytest.mark.parametrize(
+    ("body", "expect"),
+    [
+        (f"{HEADER}\n{row('T1', 1)}\n{row('T1', 2)}\n".encode(), "duplicate_loan"),
+        (f"{HEADER}\n{row('T1', 1)}\n{row('T2', 2, '1e5')}\n".encode(), "invalid_amount"),
+        (
+            tape_with(f"=cmd|' /C calc'!A0,x,{uscc(3)},tech_loan,,1.00,1,1,2019-03-01,direct,"),
+            "invalid_request",
+        ),
+        (
+            tape_with(f"@SUM(1+1),x,{uscc(3)},tech_loan,,1.00,1,1,2019-03-01,direct,"),
+            "invalid_request",
+        ),
+        (f"{HEADER}\n{row('T1', 1)}\nT3,x,{uscc(3)},tech_loan,,1.00,1,1\n".encode(), "invalid_request"),
+        (
+            f"{HEADER}\n{row('T1', 1)}\nT3,x,{uscc(3)},tech_loan,,-5.00,450,24,2019-03-01,direct,\n".encode(),
+            "invalid_amount",
+        ),
+        (
+            f"{HEADER}\n{row('T1', 1)}\nT3,x,9141,tech_loan,,5.00,450,24,2019-03-01,direct,\n".encode(),
+            "invalid_uscc",
+        ),
+        (
+            f"{HEADER}\n{row('T1', 1)}\nT3,x,{uscc(3)},tech_loan,,5.00,450,24,2029-03-01,direct,\n".encode(),
+            "invalid_date",
+        ),
+    ],
+    ids=[
+        "duplicate rows",
+        "exponent",
+        "formula =",
+        "formula @",
+        "short row",
+        "negative",
+        "bad USCC",
+        "future date",
+    ],
+)
+def test_a_tape_with_one_bad_row_enrols_nothing_and_reports_that_row(
+    funded: Api, body: bytes, expect: str
+) -> None:
+    before = funded.written()
+    answer = send(funded, body)
+    assert answer.status_code in (409, 422), answer.text
+    assert [r["code"] for r in answer.json()["figures"]["rows"]] == [expect]
+    assert answer.json()["figures"]["rows"][0]["row"] == 3
+    assert funded.written() == before
+
+
+@pytest.mark.parametrize(
+    ("body", "why"),
+    [
+        (b"loan_ref;principal\nT1;1\n", "header"),
+        (f"{HEADER}\n{row('T1', 1)}\n".replace("Fictional", "虚构").encode("gb18030"), "not UTF-8"),
+        (f"{HEADER}\n{row('T1', 1)}\n".encode("utf-16"), "NUL byte"),
+        (b"\xff\xfe\x00", "NUL byte"),
+        (b"", "header"),
+    ],
+    ids=["wrong header", "GB18030", "UTF-16", "binary", "empty"],
+)
+def test_an_unreadable_tape_is_refused_whole_with_the_reason(funded: Api, body: bytes, why: str) -> None:
+    answer = send(funded, body)
+    assert (
+        answer.status_code == 422
+        and answer.json()["code"] == "invalid_request"
+        and why in answer.json()["detail"]
+    )
+
+
+def test_a_tape_with_a_byte_order_mark_and_crlf_lines_is_read(funded: Api) -> None:
+    body = ("\ufeff" + HEADER + "\r\n" + row("T1", 1) + "\r\n" + row("T2", 2) + "\r\n").encode()
+    answer = send(funded, body)
+    assert answer.status_code == 201 and answer.json()["details"]["loans"] == 2
+
+
+def test_a_tape_with_too_many_rows_is_refused(funded: Api, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("ledger.service.tapes.TAPE_ROWS_MAX", 3)
+    body = "\n".join([HEADER, *(row(f"T{i}", i) for i in range(4))]).encode()
+    answer = send(funded, body)
+    assert answer.status_code == 422 and "1 to 3 rows" in answer.json()["detail"]
+
+
+def test_an_oversized_tape_is_refused_before_it_is_read(funded: Api) -> None:
+    answer = send(funded, b"x", **{"Content-Length": str(64 * 1024 * 1024 + 1)})
+    assert answer.status_code == 413 and answer.json()["code"] == "payload_too_large"
+
+
+def test_cross_origin_requests_are_not_allowed(api: Api) -> None:
+    preflight = api.client.options(
+        "/v1/schemes", headers={"Origin": "https://evil.example", "Access-Control-Request-Method": "POST"}
+    )
+    assert "access-control-allow-origin" not in preflight.headers
+    plain = api.client.get("/v1/schemes", headers=api.as_("fm") | {"Origin": "https://evil.example"})
+    assert plain.status_code == 200 and "access-control-allow-origin" not in plain.headers
+
+
+def test_a_key_leaves_only_a_keyed_hash_of_its_secret_in_the_ledger(api: Api) -> None:
+    token = api.tokens["bank-a"]
+    secret = token.split("_", 2)[2]
+    for notification in api.system.ledger.recorder.select_notifications(1, 100_000):
+        assert secret.encode() not in notification.state and token.encode() not in notification.state
+    issued = [
+        api.system.ledger.mapper.to_domain_event(n)
+        for n in api.system.ledger.recorder.select_notifications(
+            1, 100_000, topics=[f"{ApiKey.Issued.__module__}:{ApiKey.Issued.__qualname__}"]
+        )
+    ]
+    assert len({e.secret_hash for e in issued}) == len(issued) and all(
+        len(e.secret_hash) == 64 for e in issued
+    )
+    wrong = token[:-1] + ("A" if token[-1] != "A" else "B")
+    assert api.client.get("/v1/schemes", headers={"Authorization": f"Bearer {wrong}"}).status_code == 401
