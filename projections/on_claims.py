@@ -5,8 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ledger.domain import Claim
-from projections import postings
-from projections import tables as t
+from projections import postings, tables as t
 from projections.on_schemes import reverse_fact
 from projections.rows import Rows
 

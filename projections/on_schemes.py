@@ -7,8 +7,7 @@ from typing import Any
 from ledger.domain import Party, Scheme
 from ledger.domain.key import ApiKey
 from ledger.domain.request import Request
-from projections import postings
-from projections import tables as t
+from projections import postings, tables as t
 from projections.rows import Rows
 
 Event = Any

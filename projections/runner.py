@@ -14,8 +14,7 @@ import time
 from collections.abc import Callable
 
 from ledger.service import Ledger
-from projections import projector
-from projections import tables as t
+from projections import projector, tables as t
 from projections.audit.heads import Signer, TreeHead, latest, seal
 from projections.rows import Rows
 from projections.store import ProjectionStore

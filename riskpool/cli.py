@@ -14,24 +14,20 @@ from ledger.errors import LedgerError
 from ledger.rules import Publication, check_rule_version, load_document
 from projections.check import differences
 from projections.replay import as_of
+from riskpool.backup import BackupRefused, backup, restore
 from riskpool.cli_audit import audit_app
 from riskpool.cli_common import (
     DatabaseUrl,
-    console,
-)
-from riskpool.cli_common import (
     catch_up as _catch_up,
-)
-from riskpool.cli_common import (
+    console,
     progress as _progress,
-)
-from riskpool.cli_common import (
     system as _system,
 )
 from riskpool.cli_server import follow, issued_keys, operator, serve
 from riskpool.demo import DemoRefused, build_demo, scheme_id_for
 from riskpool.demo.cast import END, START
 from riskpool.report import render
+from riskpool.settings import Settings
 
 app = typer.Typer(
     help="riskpool-ledger: an event-sourced ledger for loan risk-sharing pools.",
@@ -218,6 +214,38 @@ def keys_list(database_url: DatabaseUrl = None) -> None:
         table.add_row(*row)
     console.print(table)
     system.close()
+
+
+@app.command("backup")
+def backup_command(
+    target: Annotated[Path, typer.Argument(help="A new folder for the backup.")],
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Back up an SQLite ledger online: events, read models and the tree-head key."""
+    settings = Settings(database_url=database_url) if database_url else Settings()
+    try:
+        manifest = backup(settings, target)
+    except BackupRefused as refused:
+        console.print(f"[red]Refused:[/red] {refused}")
+        raise typer.Exit(code=2) from None
+    console.print(f"backed up {manifest['events']} events to {target}")
+
+
+@app.command("restore")
+def restore_command(
+    source: Annotated[Path, typer.Argument(help="A folder made by `riskpool backup`.")],
+    force: Annotated[bool, typer.Option(help="Replace an existing ledger.")] = False,
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Restore an SQLite ledger from a backup; then check it with `riskpool audit verify` and
+    `riskpool projections check`."""
+    settings = Settings(database_url=database_url) if database_url else Settings()
+    try:
+        manifest = restore(settings, source, force=force)
+    except BackupRefused as refused:
+        console.print(f"[red]Refused:[/red] {refused}")
+        raise typer.Exit(code=2) from None
+    console.print(f"restored {manifest['events']} events taken at {manifest['taken_at']}")
 
 
 @rules_app.command("check")

@@ -12,8 +12,7 @@ import typer
 from projections.audit.export import export
 from projections.audit.heads import TreeHead, latest
 from projections.audit.verify import verify_log
-from riskpool.cli_common import DatabaseUrl, catch_up, console
-from riskpool.cli_common import system as open_system
+from riskpool.cli_common import DatabaseUrl, catch_up, console, system as open_system
 
 audit_app = typer.Typer(help="Tamper evidence: verify, seal, export.", no_args_is_help=True)
 

@@ -27,8 +27,7 @@ from ledger.actors import Role
 from ledger.service import Enrolment
 from ledger.service.queries import HistoryEntry
 from ledger.tape import COLUMNS, read_tape
-from projections import reports
-from projections import tables as t
+from projections import reports, tables as t
 
 router = APIRouter(prefix="/v1/schemes/{scheme_id}", tags=["loans"])
 TAPE_ROW = "HB2019-0001,鹤壁星河电子科技有限公司,91350100M000100Y43,tech_loan,ip_pledge,2000000.00,435,24,2019-02-01,direct,"  # noqa: E501

@@ -27,8 +27,7 @@ from api.schemas.schemes import (
 )
 from ledger.errors import InvalidRequest, UnknownScheme
 from ledger.rules import LoanTerms
-from projections import reports
-from projections import tables as t
+from projections import reports, tables as t
 
 router = APIRouter(prefix="/v1/schemes", tags=["schemes"])
 SchemeId = Ref

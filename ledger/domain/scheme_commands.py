@@ -20,8 +20,7 @@ from ledger.errors import (
 )
 from ledger.ids import contribution_fact_id
 from ledger.money import format_fen
-from ledger.rules import Publication, RuleVersion, canonical, check_rule_version
-from ledger.rules import breakers as br
+from ledger.rules import Publication, RuleVersion, breakers as br, canonical, check_rule_version
 
 
 class SchemeCommands(RecordsFacts):

@@ -8,8 +8,7 @@ from typing import Any
 from ledger.actors import Actor, Role, require_role
 from ledger.domain import Claim, Loan
 from ledger.errors import ClaimAlreadyOpen, ClaimExceedsOutstanding, ClaimWindowClosed, Forbidden
-from ledger.ids import claim_id as make_claim_id
-from ledger.ids import claim_uuid
+from ledger.ids import claim_id as make_claim_id, claim_uuid
 from ledger.money import Money, format_fen
 from ledger.rules import LoanTerms, allocate
 from ledger.service.base import LedgerBase, Receipt

@@ -138,3 +138,24 @@ def test_projections_check_reports_a_tampered_read_model(tmp_path: Path) -> None
         db.execute("UPDATE rp_schemes SET exposure_fen = exposure_fen + 1")
     checked = runner.invoke(app, ["projections", "check"], env=env)
     assert checked.exit_code == 1 and "rp_schemes" in checked.output and "1 difference" in checked.output
+
+
+def test_a_backup_restored_elsewhere_verifies_and_equals_a_rebuild(tmp_path: Path) -> None:
+    live, restored = tmp_path / "live", tmp_path / "restored"
+    live.mkdir()
+    restored.mkdir()
+    env = {"RISKPOOL_DATABASE_URL": f"sqlite:///{live / 'riskpool.db'}", "COLUMNS": "200"}
+    assert runner.invoke(app, ["demo", "--seed", "5"], env=env).exit_code == 0
+    taken = runner.invoke(app, ["backup", str(tmp_path / "backup")], env=env)
+    assert taken.exit_code == 0 and "backed up" in taken.output
+    assert runner.invoke(app, ["backup", str(tmp_path / "backup")], env=env).exit_code != 0  # no overwrite
+
+    there = {"RISKPOOL_DATABASE_URL": f"sqlite:///{restored / 'riskpool.db'}", "COLUMNS": "200"}
+    assert runner.invoke(app, ["restore", str(tmp_path / "backup")], env=there).exit_code == 0
+    refused = runner.invoke(app, ["restore", str(tmp_path / "backup")], env=there)
+    assert refused.exit_code == 2 and "--force" in refused.output
+    verified = runner.invoke(app, ["audit", "verify"], env=there)
+    assert verified.exit_code == 0 and "verified" in verified.output, verified.output
+    assert runner.invoke(app, ["projections", "check"], env=there).exit_code == 0
+    assert _facts(restored / "riskpool.db") == _facts(live / "riskpool.db")
+    assert (restored / "riskpool.audit-key").stat().st_mode & 0o777 == 0o600

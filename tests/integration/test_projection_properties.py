@@ -10,8 +10,7 @@ from hypothesis.stateful import invariant
 from sqlalchemy import create_engine, func, select
 from sqlalchemy.pool import StaticPool
 
-from projections import reports
-from projections import tables as t
+from projections import reports, tables as t
 from projections.check import differences
 from projections.runner import Runner
 from projections.store import ProjectionStore

@@ -23,8 +23,7 @@ from ledger.domain import Claim, Scheme
 from ledger.domain.request import Request
 from ledger.money import Money
 from ledger.service import Ledger
-from projections import reports
-from projections import tables as t
+from projections import reports, tables as t
 from projections.audit.heads import Signer
 from projections.audit.verify import verify_log
 from projections.check import differences

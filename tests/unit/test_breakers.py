@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import given
-from hypothesis import strategies as st
+from hypothesis import given, strategies as st
 
 from ledger.money import Money
 from ledger.rules.breakers import BANK_LOSS_RATE, FUND_DRAWDOWN, INSURER_LOSS_RATIO, KINDS, is_over

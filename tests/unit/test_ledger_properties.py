@@ -11,8 +11,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from eventsourcing.application import project_aggregate
-from hypothesis import HealthCheck, settings
-from hypothesis import strategies as st
+from hypothesis import HealthCheck, settings, strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 
 from ledger.actors import Actor, Role

@@ -5,8 +5,7 @@ from __future__ import annotations
 from decimal import ROUND_HALF_UP, Decimal, localcontext
 
 import pytest
-from hypothesis import given
-from hypothesis import strategies as st
+from hypothesis import given, strategies as st
 
 from ledger.errors import InvalidAmount
 from ledger.money import Money, format_fen, parse_fen, ratio_percent
