@@ -23,6 +23,7 @@ from projections.replay import as_of
 from riskpool.bootstrap import System
 
 WAIT_SECONDS_MAX = 10.0
+POSITION_MAX = 2**62  # log positions, sizes and versions are 64-bit in every store
 
 
 def system(request: Request) -> System:
@@ -137,11 +138,15 @@ def read(
     actor: Principal,
     as_of_date: Annotated[Day | None, Query(description="as the ledger stood on this business date")] = None,
     as_of_position: Annotated[
-        int | None, Query(ge=0, description="as the ledger stood at this log position")
+        int | None, Query(ge=0, le=POSITION_MAX, description="as the ledger stood at this log position")
     ] = None,
     after_position: Annotated[
         int | None,
-        Query(ge=0, description="wait (up to 10 s) until the read models have applied this position"),
+        Query(
+            ge=0,
+            le=POSITION_MAX,
+            description="wait (up to 10 s) until the read models have applied this position",
+        ),
     ] = None,
 ) -> Iterator[Read]:
     if as_of_date is not None or as_of_position is not None:
@@ -151,8 +156,7 @@ def read(
         finally:
             engine.dispose()
         return
-    if after_position is not None:
-        system.runner.wait_for(after_position, timeout=WAIT_SECONDS_MAX)
+    _wait_for(system, after_position)
     yield Read(actor, system.store.engine, today_in_china(), False)
 
 
@@ -166,11 +170,26 @@ def caught_up(
     system: SystemDep,
     after_position: Annotated[
         int | None,
-        Query(ge=0, description="wait (up to 10 s) until the read models have applied this position"),
+        Query(
+            ge=0,
+            le=POSITION_MAX,
+            description="wait (up to 10 s) until the read models have applied this position",
+        ),
     ] = None,
 ) -> None:
-    if after_position is not None:
-        system.runner.wait_for(after_position, timeout=WAIT_SECONDS_MAX)
+    _wait_for(system, after_position)
+
+
+def _wait_for(system: System, position: int | None) -> None:
+    """Read-your-writes: wait until the read models have applied a position the log has."""
+    if position is None:
+        return
+    end = system.ledger.recorder.max_notification_id() or 0
+    if position > end:
+        raise InvalidRequest(
+            f"after_position {position} is beyond the end of the log ({end})", field="after_position"
+        )
+    system.runner.wait_for(position, timeout=WAIT_SECONDS_MAX)
 
 
 CaughtUp = Annotated[None, Depends(caught_up)]

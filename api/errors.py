@@ -77,6 +77,10 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(HTTPException)
     async def http(request: Request, error: HTTPException) -> JSONResponse:
+        if error.status_code == 400:  # a body that is not JSON at all: malformed input like any other
+            return problem(
+                request, 422, "invalid_request", f"the request body is not valid JSON ({error.detail})"
+            )
         code = {404: "not_found", 405: "method_not_allowed", 413: "payload_too_large"}.get(
             error.status_code, "invalid_request"
         )

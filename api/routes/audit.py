@@ -10,7 +10,7 @@ from eventsourcing.application import AggregateNotFoundError
 from fastapi import APIRouter, Path, Query
 from sqlalchemy import select
 
-from api.deps import CaughtUp, Cursor, Limit, Principal, SystemDep
+from api.deps import POSITION_MAX, CaughtUp, Cursor, Limit, Principal, SystemDep
 from api.routes import READ, problems
 from api.schemas.audit import (
     AggregateAsOf,
@@ -125,7 +125,7 @@ def aggregate(
     actor: Principal,
     _: CaughtUp,
     originator_id: str = Path(pattern=r"^[0-9a-f]{32}$"),
-    version: Annotated[int | None, Query(ge=1)] = None,
+    version: Annotated[int | None, Query(ge=1, le=POSITION_MAX)] = None,
     business_date: Annotated[Day | None, Query()] = None,
 ) -> AggregateAsOf:
     _auditor(actor)
@@ -205,8 +205,8 @@ def inclusion(
     system: SystemDep,
     actor: Principal,
     _: CaughtUp,
-    position: Annotated[int, Query(ge=1)],
-    tree_size: Annotated[int, Query(ge=1)],
+    position: Annotated[int, Query(ge=1, le=POSITION_MAX)],
+    tree_size: Annotated[int, Query(ge=1, le=POSITION_MAX)],
 ) -> InclusionProof:
     _auditor(actor)
     with system.store.engine.connect() as conn:
@@ -237,8 +237,8 @@ def consistency(
     system: SystemDep,
     actor: Principal,
     _: CaughtUp,
-    from_size: Annotated[int, Query(ge=1)],
-    to_size: Annotated[int, Query(ge=1)],
+    from_size: Annotated[int, Query(ge=1, le=POSITION_MAX)],
+    to_size: Annotated[int, Query(ge=1, le=POSITION_MAX)],
 ) -> ConsistencyProof:
     _auditor(actor)
     with system.store.engine.connect() as conn:
