@@ -3,11 +3,16 @@ bodies refused before they are read, closed CORS, and keys that leave no secret 
 
 from __future__ import annotations
 
+import io
+import json
+import logging
+
 import pytest
 
+from api.logs import JsonLines
 from ledger.domain.key import ApiKey
 from ledger.tape import COLUMNS
-from tests.api.conftest import SCHEME, Api, uscc
+from tests.api.conftest import OPERATOR, SCHEME, Api, uscc
 
 TAPE = f"/v1/schemes/{SCHEME}/banks/bank-a/loan-tapes"
 HEADER = ",".join(COLUMNS)
@@ -150,3 +155,40 @@ def test_a_key_leaves_only_a_keyed_hash_of_its_secret_in_the_ledger(api: Api) ->
     )
     wrong = token[:-1] + ("A" if token[-1] != "A" else "B")
     assert api.client.get("/v1/schemes", headers={"Authorization": f"Bearer {wrong}"}).status_code == 401
+
+
+def test_a_revoked_key_is_refused_from_the_next_request_on(api: Api) -> None:
+    token = api.tokens["bank-b"]
+    assert api.client.get("/v1/schemes", headers=api.as_("bank-b")).status_code == 200
+    api.system.ledger.revoke_key(OPERATOR, token.split("_")[1], "the bank left the programme")
+    answer = api.client.get("/v1/schemes", headers=api.as_("bank-b"))
+    assert answer.status_code == 401 and answer.json()["code"] == "unauthenticated"
+    assert api.client.get("/v1/schemes", headers=api.as_("bank-a")).status_code == 200
+
+
+def test_the_log_of_refused_requests_holds_no_secret(api: Api) -> None:
+    lines = io.StringIO()
+    handler = logging.StreamHandler(lines)
+    handler.setFormatter(JsonLines())
+    access = logging.getLogger("riskpool.access")
+    level = access.level
+    access.addHandler(handler)
+    access.setLevel(logging.INFO)
+    try:
+        token = api.tokens["bank-a"]
+        wrong = token[:-4] + "AAAA"
+        assert api.client.get("/v1/schemes", headers={"Authorization": f"Bearer {wrong}"}).status_code == 401
+        refused = api.client.post(
+            f"/v1/schemes/{SCHEME}/contributions",
+            json={"party_id": "city-fund", "amount": "1.00", "contributed_on": "2018-02-01"},
+            headers=api.as_("bank-a"),
+        )
+        assert refused.status_code == 403
+    finally:
+        access.removeHandler(handler)
+        access.setLevel(level)
+    logged = [json.loads(line) for line in lines.getvalue().splitlines()]
+    assert [entry["status"] for entry in logged] == [401, 403]
+    assert logged[1]["principal_id"] == "bank-a"  # who was refused is there; their secret is not
+    for secret in (token, token.split("_", 2)[2], wrong, wrong.split("_", 2)[2]):
+        assert secret not in lines.getvalue()

@@ -2,10 +2,11 @@
 answers with a 5xx, and every answer is one the OpenAPI document describes (a documented status
 code, a documented content type, a body and headers that validate against the documented schemas).
 
-Bounded (well under a minute): one fresh, populated ledger per operation, a few generated requests
-each (valid and invalid ones) besides the document's own examples, every one sent with both keys, no
-shrinking, no coverage phase; then a few short stateful sequences per key. Runs differ (new random
-data each time); a failure prints a curl command that reproduces it, and the key it was sent with.
+Bounded: one fresh, populated ledger per operation (on each store the `api` fixture runs on), a few
+generated requests each (valid and invalid ones) besides the document's own examples, every one sent
+with both keys, no shrinking, no coverage phase; then a few short stateful sequences per key, each on
+a fresh in-memory ledger. Runs differ (new random data each time); a failure prints a curl command
+that reproduces it, and the key it was sent with.
 """
 
 from __future__ import annotations
@@ -29,7 +30,6 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from api import deps as api_deps
 from api.app import create_app
 from ledger.actors import Actor, Role
 from ledger.money import Money, parse_fen
@@ -177,11 +177,7 @@ def yuan(text: str) -> Money:
 
 
 @pytest.fixture
-def seeded(api: Api, monkeypatch: pytest.MonkeyPatch) -> Api:
-    # A read with `after_position` waits for the projections, up to 10 s, then answers 503. Here they
-    # have applied the whole seeded log, and a read-only test writes nothing: only a position beyond
-    # the log can wait, and it gets the same answer sooner.
-    monkeypatch.setattr(api_deps, "WAIT_SECONDS_MAX", 0.05)
+def seeded(api: Api) -> Api:
     seed(api)
     return api
 
@@ -244,12 +240,10 @@ def pool_api() -> Iterator[Api]:
 
 
 @pytest.mark.parametrize("who", WHO)
-def test_stateful_sequences_conform_too(who: str, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_stateful_sequences_conform_too(who: str) -> None:
     """Short sequences that feed one answer's ids into the next request (links schemathesis infers
     from the document), with the same checks at every step. Each sequence starts from a fresh ledger:
     one left over from an earlier sequence would make hypothesis's replays differ from its runs."""
-    # Writes move the log here: give the projections ten polls to catch up with a position just written.
-    monkeypatch.setattr(api_deps, "WAIT_SECONDS_MAX", 0.5)
 
     class Workflow(schema.as_state_machine()):  # type: ignore[misc]
         def setup(self) -> None:
