@@ -44,10 +44,11 @@ def check_not_future(day: date, today: date, *, field: str = "date") -> None:
 
 
 def check_not_before(day: date, earlier: date, *, field: str, what: str) -> None:
-    """Business dates along one loan and its claim never go backwards."""
+    """Business dates never go backwards: along one loan and its claim, and from a scheme's or a
+    party's first fact to every later one about it."""
     if day < earlier:
         raise InvalidDate(
-            f"{field} {day} is before {what} ({earlier}): dates along a loan never go backwards",
+            f"{field} {day} is before {what} ({earlier}): business dates never go backwards",
             field=field,
             value=day.isoformat(),
             earliest=earlier.isoformat(),

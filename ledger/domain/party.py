@@ -17,3 +17,4 @@ class Party(Aggregate):
             party.party_id = self.party_id
             party.role = self.role
             party.name = self.name
+            party.registered_on = self.business_date.isoformat()

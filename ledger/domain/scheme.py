@@ -28,6 +28,7 @@ class Scheme(SchemeCommands, SchemeView, Aggregate):
 
         def apply(self, scheme: Scheme) -> None:
             scheme.scheme_id, scheme.name, scheme.demo = self.scheme_id, self.name, self.demo
+            scheme.founded_on = self.business_date.isoformat()
             scheme.members = {}
             scheme.rule_effective = []
             scheme.rule_documents = []

@@ -7,7 +7,7 @@ from typing import Any
 
 from ledger.actors import Actor
 from ledger.calendar import check_not_before
-from ledger.domain.events import RecordsFacts
+from ledger.domain.events import Fact, RecordsFacts
 from ledger.domain.guards import require_reason
 from ledger.errors import (
     AlreadyExists,
@@ -25,6 +25,16 @@ from ledger.rules import Publication, RuleVersion, breakers as br, canonical, ch
 
 class SchemeCommands(RecordsFacts):
     """Mixed into `Scheme`; every method raises before it triggers anything."""
+
+    def record(self, event_class: type[Fact], actor: Actor, on: date, **fields: object) -> None:
+        """No fact of a scheme is dated before the scheme was created."""
+        check_not_before(
+            on,
+            date.fromisoformat(self.founded_on),
+            field="business date",
+            what=f"the creation of scheme {self.scheme_id!r}",
+        )
+        super().record(event_class, actor, on, **fields)
 
     def admit(self, actor: Actor, party_id: str, role: str, name: str, on: date) -> None:
         if party_id in self.members:
@@ -265,6 +275,12 @@ class SchemeCommands(RecordsFacts):
                 state="clear",
             )
         reason = require_reason(reason, what=f"resetting breaker {br.breaker_key(kind, party_id)!r}")
+        check_not_before(
+            on,
+            date.fromisoformat(self.breakers[br.breaker_key(kind, party_id)]["tripped_on"]),
+            field="reset date",
+            what=f"the trip of breaker {br.breaker_key(kind, party_id)!r}",
+        )
         self.record(self.BreakerReset, actor, on, breaker=kind, party_id=party_id, reason=reason)
 
     def _evaluate_breaker(

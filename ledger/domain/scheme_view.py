@@ -16,6 +16,7 @@ class SchemeView:
     """Read-only questions about a scheme's state, used by its commands and the service."""
 
     scheme_id: str
+    founded_on: str  # ISO date: the business date of its creation
     members: dict[str, dict[str, str]]
     rule_effective: list[str]
     rule_documents: list[str]

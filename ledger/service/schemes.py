@@ -7,6 +7,7 @@ from datetime import date
 from typing import Any
 
 from ledger.actors import PARTY_ROLES, Actor, Role, require_role
+from ledger.calendar import check_not_before
 from ledger.domain import Party, Scheme
 from ledger.errors import AlreadyExists, Forbidden, InvalidRequest
 from ledger.ids import check_reference, party_uuid, scheme_uuid
@@ -85,6 +86,12 @@ class SchemeService(LedgerBase):
 
         def command() -> Any:
             scheme, party = self._scheme(scheme_id), self._party(party_id)
+            check_not_before(
+                day,
+                date.fromisoformat(party.registered_on),
+                field="admission date",
+                what=f"the registration of party {party_id!r}",
+            )
             scheme.admit(actor, party_id, party.role, party.name, day)
             return [scheme], Receipt()
 

@@ -192,3 +192,21 @@ def test_the_log_of_refused_requests_holds_no_secret(api: Api) -> None:
     assert logged[1]["principal_id"] == "bank-a"  # who was refused is there; their secret is not
     for secret in (token, token.split("_", 2)[2], wrong, wrong.split("_", 2)[2]):
         assert secret not in lines.getvalue()
+
+
+def test_a_fact_dated_before_its_scheme_is_refused_so_as_of_reads_stay_whole(api: Api) -> None:
+    """Found by the stateful fuzz run: targets dated before their scheme's creation were recorded,
+    and every as-of-date read between the two dates then failed on the orphaned fact."""
+    created = api.post("fm", "/v1/schemes", {"scheme_id": "s2", "name": "Second", "created_on": "2020-01-01"})
+    assert created.status_code == 201, created.text
+    before = api.written()
+    answer = api.client.put(
+        "/v1/schemes/s2/targets", json={"targets": [], "set_on": "2019-01-01"}, headers=api.as_("fm")
+    )
+    assert answer.status_code == 422 and answer.json()["code"] == "invalid_date", answer.text
+    assert answer.json()["figures"]["value"] == "2019-01-01"
+    assert api.written() == before
+    for who in ("fm", "bank-a"):
+        assert api.get(who, f"/v1/schemes/{SCHEME}", as_of_date="2019-06-01").status_code == 200
+        balances = api.get(who, f"/v1/schemes/{SCHEME}/reports/balances", as_of_date="2019-06-01")
+        assert balances.status_code == 200, balances.text
