@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 from uuid import uuid4
@@ -69,9 +69,12 @@ class ActorAsDict(Transcoding):
     name = "actor"
 
     def encode(self, obj: Actor) -> dict[str, Any]:
-        data = asdict(obj)
-        data["role"] = obj.role.value
-        return data
+        return {
+            "principal_id": obj.principal_id,
+            "role": obj.role.value,
+            "party_id": obj.party_id,
+            "request_id": obj.request_id,
+        }
 
     def decode(self, data: dict[str, Any]) -> Actor:
         return Actor(**data)

@@ -62,14 +62,24 @@ class LoanService(LedgerBase):
         return self._execute(command)
 
     def _admissible(
-        self, scheme: Scheme, bank_id: str, e: Enrolment, facts: dict[str, Any], *, pending_fen: int = 0
+        self,
+        scheme: Scheme,
+        bank_id: str,
+        e: Enrolment,
+        facts: dict[str, Any],
+        *,
+        pending_fen: int = 0,
+        look_for_duplicate: bool = True,
     ) -> tuple[int, RuleVersion]:
-        """Every check of an enrolment against the scheme; returns its rule version."""
+        """Every check of an enrolment against the scheme; returns its rule version.
+
+        Without `look_for_duplicate` the caller relies on the store: a loan's first event cannot be
+        recorded twice (its id and version are unique), so the save of a duplicate fails whole."""
         scheme.require_member(bank_id, "bank", as_what="bank")
         if e.cover_party_id is not None:
             role = COVER_ROLES[e.cover]
             scheme.require_member(e.cover_party_id, role, as_what=role)
-        if self._exists(loan_uuid(scheme.scheme_id, bank_id, e.loan_ref)):
+        if look_for_duplicate and self._exists(loan_uuid(scheme.scheme_id, bank_id, e.loan_ref)):
             raise DuplicateLoan(
                 f"bank {bank_id!r} has already enrolled loan {e.loan_ref!r}", loan_ref=e.loan_ref
             )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ledger.actors import Actor
+from ledger.domain import Loan, Scheme
 from ledger.errors import DuplicateLoan, LedgerError
 from ledger.service.base import Receipt
 from ledger.service.loans import Enrolment, LoanService, _require_own_bank
@@ -48,10 +49,11 @@ class TapeService(LoanService):
                 1,
             )
 
-        def command() -> Any:
-            scheme = self._scheme(scheme_id)
+        def review(scheme: Scheme, careful: bool) -> tuple[list[dict[str, Any]], list[Loan], list[list[Any]]]:
             refused: list[dict[str, Any]] = []
-            loans, accepted, pending, seen = [], [], 0, set()
+            loans: list[Loan] = []
+            accepted: list[list[Any]] = []
+            pending, seen = 0, set()
             for number, row in rows:
                 try:
                     if isinstance(row, LedgerError):
@@ -62,17 +64,34 @@ class TapeService(LoanService):
                             f"loan {row.loan_ref!r} appears twice in the tape", loan_ref=row.loan_ref
                         )
                     seen.add(row.loan_ref)
-                    version, _ = self._admissible(scheme, bank_id, row, facts, pending_fen=pending)
+                    version, _ = self._admissible(
+                        scheme, bank_id, row, facts, pending_fen=pending, look_for_duplicate=careful
+                    )
                 except LedgerError as error:
                     refused.append({"row": number, "code": error.code, "message": error.message})
                     continue
                 pending += facts["principal_fen"]
                 accepted.append([row.loan_ref, facts["principal_fen"]])
                 loans.append(self._new_loan(actor, scheme_id, bank_id, facts, version))
+            return refused, loans, accepted
+
+        # The first review does not look each loan up in the store: the store refuses a second
+        # first event of a loan (its id and version are unique), which fails the whole save. A
+        # refused tape or a failed save (a duplicate, or a concurrent writer) is reviewed again with
+        # the lookups, so that the refusal names every duplicate row.
+        attempts = 0
+
+        def command() -> Any:
+            nonlocal attempts
+            attempts += 1
+            scheme = self._scheme(scheme_id)
+            refused, loans, accepted = review(scheme, careful=attempts > 1)
+            if refused and attempts == 1:
+                refused, loans, accepted = review(scheme, careful=True)
             if refused:
                 raise LoanTapeRefused(refused, len(refused))
+            total_fen = sum(principal_fen for _, principal_fen in accepted)
             scheme.enrol_tape(actor, bank_id, accepted, self._today())
-            details = {"loans": len(loans), "principal_fen": pending}
-            return [*loans, scheme], Receipt(details=details)
+            return [*loans, scheme], Receipt(details={"loans": len(loans), "principal_fen": total_fen})
 
         return self._execute(command)

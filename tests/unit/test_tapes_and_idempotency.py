@@ -75,6 +75,21 @@ def test_a_tape_with_bad_rows_enrols_nothing_and_names_every_bad_row() -> None:
     assert world.stored() == before
 
 
+def test_a_tape_whose_only_fault_is_a_loan_already_enrolled_is_refused_naming_it() -> None:
+    """The first try saves without looking each loan up; the store refuses the duplicate's first
+    event, and the second try names the row."""
+    world = pool()
+    world.ledger.enrol_tape(world.actor("bank-a"), SCHEME, "bank-a", read_tape(tape(row("OLD"))))
+    before = world.stored()
+    with pytest.raises(LedgerError) as refused:
+        world.ledger.enrol_tape(
+            world.actor("bank-a"), SCHEME, "bank-a", read_tape(tape(row("T1"), row("T2"), row("OLD")))
+        )
+    assert [(r["row"], r["code"]) for r in refused.value.figures["rows"]] == [(4, "duplicate_loan")]
+    assert world.stored() == before
+    assert world.scheme().exposure_fen == 10_000_000
+
+
 @pytest.mark.parametrize(
     ("data", "why"),
     [
