@@ -7,7 +7,7 @@ import random
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from contextvars import ContextVar
 from dataclasses import dataclass, field, replace
 from datetime import date
@@ -101,6 +101,17 @@ class CallOptions:
 
 
 _options: ContextVar[CallOptions | None] = ContextVar("ledger_call_options", default=None)
+
+
+@dataclass
+class _Attempt:
+    """One attempt of a command: its number, and the cached aggregates it took without copying."""
+
+    number: int
+    borrowed: list[UUID] = field(default_factory=list)
+
+
+_attempt: ContextVar[_Attempt | None] = ContextVar("ledger_command_attempt", default=None)
 IDEMPOTENCY_KEY_CHARS_MAX = 200
 
 
@@ -168,33 +179,59 @@ class LedgerBase(Application[UUID]):
         A command reads the aggregates it needs, validates, triggers events and returns the
         aggregates to save. A concurrent writer that saved first makes the save fail with an
         integrity error; the command then runs again on fresh state, a bounded number of times.
+
+        Commands run one at a time in this process (the lock), so a command works on the cached
+        aggregates themselves rather than on copies of them; whatever it took from the cache is
+        evicted if it fails, so that a refused or conflicting command leaves no trace in memory.
         """
         call = _options.get() or CallOptions()
         with self._lock:
-            for attempt in range(COMMAND_ATTEMPTS_MAX):
-                if call.idempotency_key is not None and (replay := self._replay(call)) is not None:
-                    return replay
-                aggregates, receipt = command()
-                if call.idempotency_key is not None:
-                    aggregates = [*aggregates, self._request(call, receipt)]
-                tripped = tuple(
-                    f"{event.breaker}:{event.party_id}"
-                    for aggregate in aggregates
-                    for event in aggregate.pending_events
-                    if isinstance(event, Scheme.BreakerTripped)
-                )
+            for number in range(COMMAND_ATTEMPTS_MAX):
+                attempt = _Attempt(number)
+                token = _attempt.set(attempt)
                 try:
-                    recordings = self.save(*aggregates)
-                except IntegrityError:
-                    log.info("optimistic concurrency conflict; running the command again")
-                    time.sleep(random.uniform(0, CONFLICT_BACKOFF_SECONDS_MAX * (attempt + 1)))
-                    continue
+                    if call.idempotency_key is not None and (replay := self._replay(call)) is not None:
+                        return replay
+                    aggregates, receipt = command()
+                    if call.idempotency_key is not None:
+                        aggregates = [*aggregates, self._request(call, receipt)]
+                    tripped = tuple(
+                        f"{event.breaker}:{event.party_id}"
+                        for aggregate in aggregates
+                        for event in aggregate.pending_events
+                        if isinstance(event, Scheme.BreakerTripped)
+                    )
+                    try:
+                        recordings = self.save(*aggregates)
+                    except IntegrityError:
+                        self._forget(attempt)
+                        log.info("optimistic concurrency conflict; running the command again")
+                        time.sleep(random.uniform(0, CONFLICT_BACKOFF_SECONDS_MAX * (number + 1)))
+                        continue
+                except BaseException:
+                    self._forget(attempt)
+                    raise
+                finally:
+                    _attempt.reset(token)
                 position = recordings[-1].notification.id if recordings else None
                 return replace(receipt, position=position or 0, tripped=tripped)
         raise VersionConflict(
             f"the command conflicted with concurrent writers {COMMAND_ATTEMPTS_MAX} times",
             attempts=COMMAND_ATTEMPTS_MAX,
         )
+
+    def _forget(self, attempt: _Attempt) -> None:
+        """Evict what a failed attempt took from the cache: it may hold unsaved changes."""
+        if self.repository.cache is not None:
+            for aggregate_id in attempt.borrowed:
+                with suppress(KeyError):
+                    self.repository.cache.get(aggregate_id, evict=True)
+
+    @staticmethod
+    def _retrying() -> bool:
+        """Whether the running command is on its second or later attempt (after a failed save)."""
+        attempt = _attempt.get()
+        return attempt is not None and attempt.number > 0
 
     def _request_id(self, call: CallOptions) -> UUID:
         assert call.actor is not None, "an idempotent call names its actor"
@@ -261,10 +298,24 @@ class LedgerBase(Application[UUID]):
     # Reading aggregates.
 
     def _get(self, aggregate_id: UUID, missing: Exception) -> Any:
+        found = self._find(aggregate_id)
+        if found is None:
+            raise missing
+        return found
+
+    def _find(self, aggregate_id: UUID) -> Any | None:
+        """The aggregate, up to date with the store, or None. A command gets the cached object
+        itself (see `_execute`); any other caller gets a copy, taken while no command runs."""
+        attempt = _attempt.get()
         try:
-            return self.repository.get(aggregate_id)
+            if attempt is None:
+                with self._lock:
+                    return self.repository.get(aggregate_id)
+            aggregate = self.repository.get(aggregate_id, deepcopy_from_cache=False)
         except AggregateNotFoundError:
-            raise missing from None
+            return None
+        attempt.borrowed.append(aggregate_id)
+        return aggregate
 
     def _exists(self, aggregate_id: UUID) -> bool:
         return bool(self.recorder.select_events(aggregate_id, limit=1))

@@ -15,8 +15,6 @@ from datetime import date
 from typing import Any
 from uuid import UUID, uuid5
 
-from eventsourcing.application import AggregateNotFoundError
-
 from ledger.actors import Actor, Role
 from ledger.domain.guards import require_reason
 from ledger.domain.key import ApiKey
@@ -128,7 +126,4 @@ class KeyService(LedgerBase):
         return Actor(key.principal_id, Role(key.role), key.party_id, request_id=request_id)
 
     def _key(self, key_id: str) -> ApiKey | None:
-        try:
-            return self.repository.get(key_uuid(key_id))
-        except AggregateNotFoundError:
-            return None
+        return self._find(key_uuid(key_id))

@@ -8,7 +8,7 @@ from typing import Any
 
 from ledger.actors import Actor, Role, require_role
 from ledger.domain import Loan, Scheme
-from ledger.errors import DuplicateLoan, Forbidden, IneligibleLoan, InvalidRequest
+from ledger.errors import DuplicateLoan, Forbidden, IneligibleLoan, InvalidRequest, LedgerError
 from ledger.ids import check_reference, loan_uuid
 from ledger.money import Money, format_fen
 from ledger.rules import RuleVersion
@@ -38,6 +38,10 @@ class Enrolment:
     tags: tuple[str, ...] = ()
 
 
+def _duplicate(bank_id: str, loan_ref: str) -> DuplicateLoan:
+    return DuplicateLoan(f"bank {bank_id!r} has already enrolled loan {loan_ref!r}", loan_ref=loan_ref)
+
+
 class LoanService(LedgerBase):
     def enrol_loan(self, actor: Actor, scheme_id: str, bank_id: str, enrolment: Enrolment) -> Receipt:
         _require_own_bank(actor, bank_id, action="enrol a loan")
@@ -45,7 +49,9 @@ class LoanService(LedgerBase):
 
         def command() -> Any:
             scheme = self._scheme(scheme_id)
-            number, rules = self._admissible(scheme, bank_id, enrolment, facts)
+            number, rules = self._admissible(
+                scheme, bank_id, enrolment, facts, look_for_duplicate=self._retrying()
+            )
             scheme.enrol(
                 actor,
                 enrolment.loan_ref,
@@ -74,21 +80,29 @@ class LoanService(LedgerBase):
         """Every check of an enrolment against the scheme; returns its rule version.
 
         Without `look_for_duplicate` the caller relies on the store: a loan's first event cannot be
-        recorded twice (its id and version are unique), so the save of a duplicate fails whole."""
-        scheme.require_member(bank_id, "bank", as_what="bank")
-        if e.cover_party_id is not None:
-            role = COVER_ROLES[e.cover]
-            scheme.require_member(e.cover_party_id, role, as_what=role)
-        if look_for_duplicate and self._exists(loan_uuid(scheme.scheme_id, bank_id, e.loan_ref)):
-            raise DuplicateLoan(
-                f"bank {bank_id!r} has already enrolled loan {e.loan_ref!r}", loan_ref=e.loan_ref
+        recorded twice (its id and version are unique), so the save of a duplicate fails whole and
+        the command runs again, looking. A refusal is checked for a duplicate either way, so that a
+        loan enrolled already is always refused as `duplicate_loan`, whatever else is wrong."""
+        loan_id = loan_uuid(scheme.scheme_id, bank_id, e.loan_ref)
+        if look_for_duplicate and self._exists(loan_id):
+            raise _duplicate(bank_id, e.loan_ref)
+        try:
+            scheme.require_member(bank_id, "bank", as_what="bank")
+            if e.cover_party_id is not None:
+                role = COVER_ROLES[e.cover]
+                scheme.require_member(e.cover_party_id, role, as_what=role)
+            number = scheme.rule_number_for_enrolment(facts["business_date"])
+            rules = scheme.rules(number)
+            check_eligible(
+                rules, number, e.cover, facts["principal_fen"], e.term_months, f"loan {e.loan_ref!r}"
             )
-        number = scheme.rule_number_for_enrolment(facts["business_date"])
-        rules = scheme.rules(number)
-        check_eligible(rules, number, e.cover, facts["principal_fen"], e.term_months, f"loan {e.loan_ref!r}")
-        scheme.check_enrolment(
-            bank_id, facts["principal_fen"], rules, e.cover, e.cover_party_id, pending_fen=pending_fen
-        )
+            scheme.check_enrolment(
+                bank_id, facts["principal_fen"], rules, e.cover, e.cover_party_id, pending_fen=pending_fen
+            )
+        except LedgerError:
+            if not look_for_duplicate and self._exists(loan_id):
+                raise _duplicate(bank_id, e.loan_ref) from None
+            raise
         return number, rules
 
     @staticmethod

@@ -79,14 +79,11 @@ class TapeService(LoanService):
         # first event of a loan (its id and version are unique), which fails the whole save. A
         # refused tape or a failed save (a duplicate, or a concurrent writer) is reviewed again with
         # the lookups, so that the refusal names every duplicate row.
-        attempts = 0
-
         def command() -> Any:
-            nonlocal attempts
-            attempts += 1
             scheme = self._scheme(scheme_id)
-            refused, loans, accepted = review(scheme, careful=attempts > 1)
-            if refused and attempts == 1:
+            careful = self._retrying()
+            refused, loans, accepted = review(scheme, careful)
+            if refused and not careful:
                 refused, loans, accepted = review(scheme, careful=True)
             if refused:
                 raise LoanTapeRefused(refused, len(refused))

@@ -8,7 +8,7 @@ import pytest
 from eventsourcing.persistence import IntegrityError
 
 from features.world import SCHEME, World, fund_manager, yuan
-from ledger.errors import VersionConflict
+from ledger.errors import InvalidRequest, VersionConflict
 
 
 def test_a_command_that_always_conflicts_is_refused_with_version_conflict(
@@ -52,3 +52,33 @@ def test_a_command_that_conflicts_once_runs_again_on_fresh_state(monkeypatch: py
     )
     assert receipt.fact_id == "city-fund:contribution:2" and len(calls) == 2
     assert world.scheme().contributed["city-fund"] == 100_000_000 + 100  # 1,000,000.00 + 1.00
+
+
+def test_a_command_refused_after_changing_an_aggregate_leaves_no_trace_in_memory() -> None:
+    """Commands work on the cached aggregates themselves; a refusal evicts what they touched."""
+    world = World()
+    world.found_pool([("bank-a", "bank"), ("city-fund", "government")], yuan("1,000,000.00"))
+    before = world.stored()
+
+    def changes_then_refuses():
+        scheme = world.ledger._scheme(SCHEME)
+        scheme.record_contribution(fund_manager(), "city-fund", 100, date(2019, 1, 1))
+        raise InvalidRequest("refused after triggering an event")
+
+    with pytest.raises(InvalidRequest):
+        world.ledger._execute(changes_then_refuses)
+    assert world.stored() == before
+    assert world.scheme().contributed["city-fund"] == 100_000_000
+    receipt = world.ledger.record_contribution(
+        fund_manager(), SCHEME, "city-fund", yuan("1.00"), contributed_on=date(2019, 1, 1)
+    )
+    assert receipt.fact_id == "city-fund:contribution:2"
+    assert world.scheme().contributed["city-fund"] == 100_000_000 + 100
+
+
+def test_a_reader_gets_a_copy_it_cannot_change_the_ledger_through() -> None:
+    world = World()
+    world.found_pool([("bank-a", "bank"), ("city-fund", "government")], yuan("1,000,000.00"))
+    seen = world.scheme()
+    seen.contributed["city-fund"] = 1
+    assert world.scheme().contributed["city-fund"] == 100_000_000
