@@ -12,6 +12,7 @@ import csv
 import io
 from collections.abc import Iterator
 
+from ledger.bulk import collector_paused
 from ledger.calendar import parse_date
 from ledger.errors import InvalidRequest, LedgerError
 from ledger.money import Money
@@ -34,6 +35,7 @@ TAPE_BYTES_MAX = 64 * 1024 * 1024
 CELL_CHARS_MAX = 400
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 FIGURES = ("principal", "rate_bp", "term_months")
+TEXT_COLUMNS = tuple("" if name in FIGURES else name for name in COLUMNS)  # "" for a figure
 
 Row = tuple[int, Enrolment | LedgerError]
 
@@ -59,7 +61,8 @@ def read_tape(data: bytes) -> list[Row]:
     header = next(reader, None)
     if header is None or tuple(h.strip() for h in header) != COLUMNS:
         raise TapeUnreadable(f"the tape's header must be exactly: {','.join(COLUMNS)}; found {header!r}")
-    return list(_rows(reader))
+    with collector_paused():
+        return list(_rows(reader))
 
 
 def _rows(reader: Iterator[list[str]]) -> Iterator[Row]:
@@ -76,14 +79,15 @@ def _rows(reader: Iterator[list[str]]) -> Iterator[Row]:
 def _enrolment(cells: list[str]) -> Enrolment:
     if len(cells) != len(COLUMNS):
         raise InvalidRequest(f"the row has {len(cells)} cells, not {len(COLUMNS)}")
-    for name, cell in zip(COLUMNS, cells, strict=True):
+    for name, cell in zip(TEXT_COLUMNS, cells, strict=True):
         # Figures are parsed strictly below (a "-5.00" is a negative amount); text is refused here.
-        if name not in FIGURES and cell.startswith(FORMULA_STARTS):
+        if name and cell.startswith(FORMULA_STARTS):
             raise InvalidRequest(
                 f"{name} {cell[:40]!r} starts like a spreadsheet formula; cells are plain text"
             )
-        if len(cell) > CELL_CHARS_MAX:
-            raise InvalidRequest(f"{name} is {len(cell)} characters, above {CELL_CHARS_MAX}")
+    if max(map(len, cells)) > CELL_CHARS_MAX:
+        name, cell = next((n, c) for n, c in zip(COLUMNS, cells, strict=True) if len(c) > CELL_CHARS_MAX)
+        raise InvalidRequest(f"{name} is {len(cell)} characters, above {CELL_CHARS_MAX}")
     row = dict(zip(COLUMNS, (cell.strip() for cell in cells), strict=True))
     return Enrolment(
         loan_ref=row["loan_ref"],

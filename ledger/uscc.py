@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from operator import mul
+
 from ledger.errors import InvalidUscc
 
 ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
@@ -11,7 +13,8 @@ _VALUE = {ch: i for i, ch in enumerate(ALPHABET)}
 
 def check_character(first17: str) -> str:
     """The check character for the first 17 characters of a code."""
-    total = sum(_VALUE[ch] * w for ch, w in zip(first17, WEIGHTS, strict=True))
+    assert len(first17) == len(WEIGHTS)
+    total = sum(map(mul, map(_VALUE.__getitem__, first17), WEIGHTS))
     return ALPHABET[(31 - total % 31) % 31]
 
 
@@ -19,7 +22,7 @@ def validate_uscc(code: object) -> str:
     """Return `code` if it is a valid USCC, else refuse with `invalid_uscc`."""
     if not isinstance(code, str) or len(code) != 18:
         raise InvalidUscc(f"USCC {code!r} must be 18 characters", value=repr(code))
-    bad = sorted({ch for ch in code if ch not in _VALUE})
+    bad = sorted(set(code) - _VALUE.keys())
     if bad:
         raise InvalidUscc(f"USCC {code!r} has characters outside {ALPHABET}: {''.join(bad)}", value=code)
     expected = check_character(code[:17])

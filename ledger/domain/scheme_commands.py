@@ -115,6 +115,13 @@ class SchemeCommands(RecordsFacts):
 
         `pending_fen` is exposure being enrolled in the same command (the rows before it on a tape).
         """
+        self.refuse_if_blocked(bank_id, rules, cover, cover_party_id)
+        self.check_leverage(principal_fen, rules, pending_fen=pending_fen)
+
+    def refuse_if_blocked(
+        self, bank_id: str, rules: RuleVersion, cover: str, cover_party_id: str | None
+    ) -> None:
+        """Refuse an enrolment that a tripped breaker blocks (rule book §8)."""
         self.refuse_if_open(br.BANK_LOSS_RATE, bank_id, what=f"enrolments of {bank_id!r}")
         if cover == "insured" and cover_party_id is not None:
             self.refuse_if_open(
@@ -123,6 +130,8 @@ class SchemeCommands(RecordsFacts):
         for key in rules.covers[cover].split:
             if self.role_of(key) == "government":
                 self.refuse_if_open(br.FUND_DRAWDOWN, key, what=f"enrolments whose split names {key!r}")
+
+    def check_leverage(self, principal_fen: int, rules: RuleVersion, *, pending_fen: int = 0) -> None:
         limit, exposure = self.leverage_room(rules)
         exposure += pending_fen
         if exposure + principal_fen > limit:

@@ -16,7 +16,7 @@ from uuid import UUID, uuid5
 
 from eventsourcing.application import AggregateNotFoundError, Application, ProcessingEvent
 from eventsourcing.domain import Aggregate
-from eventsourcing.persistence import IntegrityError, JSONTranscoder
+from eventsourcing.persistence import IntegrityError, JSONTranscoder, Recording
 
 from ledger.actors import Actor, ActorAsDict, Role
 from ledger.calendar import Clock, DateAsISO, check_not_future, parse_date, today_in_china
@@ -219,6 +219,20 @@ class LedgerBase(Application[UUID]):
             f"the command conflicted with concurrent writers {COMMAND_ATTEMPTS_MAX} times",
             attempts=COMMAND_ATTEMPTS_MAX,
         )
+
+    def save(self, *aggregates: Aggregate, **kwargs: Any) -> list[Recording[UUID]]:  # type: ignore[override]
+        """`Application.save` for aggregates only (all a command saves). The library's version
+        asks of every object whether it is an event or an aggregate with `typing.Protocol`
+        isinstance checks, about 10 µs each: a seventh of the time of a loan-tape import."""
+        processing_event: ProcessingEvent[UUID] = ProcessingEvent()
+        for aggregate in aggregates:
+            processing_event.events.extend(aggregate.collect_events())
+            processing_event.aggregates[aggregate.id] = aggregate
+        processing_event.saved_kwargs.update(kwargs)
+        recordings = self._record(processing_event)
+        self._take_snapshots(processing_event)
+        self._notify(recordings)
+        return recordings
 
     def _forget(self, attempt: _Attempt) -> None:
         """Evict what a failed attempt took from the cache: it may hold unsaved changes."""

@@ -76,6 +76,7 @@ class LoanService(LedgerBase):
         *,
         pending_fen: int = 0,
         look_for_duplicate: bool = True,
+        unblocked: set[tuple[Any, ...]] | None = None,
     ) -> tuple[int, RuleVersion]:
         """Every check of an enrolment against the scheme; returns its rule version.
 
@@ -83,8 +84,7 @@ class LoanService(LedgerBase):
         recorded twice (its id and version are unique), so the save of a duplicate fails whole and
         the command runs again, looking. A refusal is checked for a duplicate either way, so that a
         loan enrolled already is always refused as `duplicate_loan`, whatever else is wrong."""
-        loan_id = loan_uuid(scheme.scheme_id, bank_id, e.loan_ref)
-        if look_for_duplicate and self._exists(loan_id):
+        if look_for_duplicate and self._exists(loan_uuid(scheme.scheme_id, bank_id, e.loan_ref)):
             raise _duplicate(bank_id, e.loan_ref)
         try:
             scheme.require_member(bank_id, "bank", as_what="bank")
@@ -96,11 +96,14 @@ class LoanService(LedgerBase):
             check_eligible(
                 rules, number, e.cover, facts["principal_fen"], e.term_months, f"loan {e.loan_ref!r}"
             )
-            scheme.check_enrolment(
-                bank_id, facts["principal_fen"], rules, e.cover, e.cover_party_id, pending_fen=pending_fen
-            )
+            clear = (bank_id, number, e.cover, e.cover_party_id)
+            if unblocked is None or clear not in unblocked:
+                scheme.refuse_if_blocked(bank_id, rules, e.cover, e.cover_party_id)
+                if unblocked is not None:
+                    unblocked.add(clear)
+            scheme.check_leverage(facts["principal_fen"], rules, pending_fen=pending_fen)
         except LedgerError:
-            if not look_for_duplicate and self._exists(loan_id):
+            if not look_for_duplicate and self._exists(loan_uuid(scheme.scheme_id, bank_id, e.loan_ref)):
                 raise _duplicate(bank_id, e.loan_ref) from None
             raise
         return number, rules

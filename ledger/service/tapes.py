@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ledger.actors import Actor
+from ledger.bulk import collector_paused
 from ledger.domain import Loan, Scheme
 from ledger.errors import DuplicateLoan, LedgerError
 from ledger.service.base import Receipt
@@ -53,7 +54,7 @@ class TapeService(LoanService):
             refused: list[dict[str, Any]] = []
             loans: list[Loan] = []
             accepted: list[list[Any]] = []
-            pending, seen = 0, set()
+            pending, seen, unblocked = 0, set(), set()
             for number, row in rows:
                 try:
                     if isinstance(row, LedgerError):
@@ -65,7 +66,13 @@ class TapeService(LoanService):
                         )
                     seen.add(row.loan_ref)
                     version, _ = self._admissible(
-                        scheme, bank_id, row, facts, pending_fen=pending, look_for_duplicate=careful
+                        scheme,
+                        bank_id,
+                        row,
+                        facts,
+                        pending_fen=pending,
+                        look_for_duplicate=careful,
+                        unblocked=unblocked,
                     )
                 except LedgerError as error:
                     refused.append({"row": number, "code": error.code, "message": error.message})
@@ -91,4 +98,5 @@ class TapeService(LoanService):
             scheme.enrol_tape(actor, bank_id, accepted, self._today())
             return [*loans, scheme], Receipt(details={"loans": len(loans), "principal_fen": total_fen})
 
-        return self._execute(command)
+        with collector_paused():
+            return self._execute(command)

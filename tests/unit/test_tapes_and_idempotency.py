@@ -153,3 +153,24 @@ def test_a_command_on_a_version_that_moved_is_refused() -> None:
         world.ledger.repay(
             bank, SCHEME, "bank-a", "L1", principal=Money(1), interest=Money(0), repaid_on=world.day
         )
+
+
+def test_bulk_work_pauses_the_collector_and_restores_it_as_it_was() -> None:
+    import gc
+
+    from ledger.bulk import collector_paused
+
+    assert gc.isenabled()
+    with collector_paused():
+        assert not gc.isenabled()
+        with collector_paused():  # another bulk job in the process
+            assert not gc.isenabled()
+        assert not gc.isenabled()
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        with collector_paused():
+            pass
+        assert not gc.isenabled()  # left off, as it was
+    finally:
+        gc.enable()
