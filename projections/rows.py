@@ -25,11 +25,16 @@ def primary_key(table: Table) -> list[str]:
 
 def blank_row(table: Table) -> Row:
     """A new row: fen columns start at 0, the rest at None, until the projector fills them."""
-    row: Row = {}
-    for column in table.columns:
-        default = column.default.arg if column.default is not None else None
-        row[column.name] = default
-    return row
+    template = _BLANK.get(table.name)
+    if template is None:
+        template = _BLANK[table.name] = {
+            column.name: column.default.arg if column.default is not None else None
+            for column in table.columns
+        }
+    return dict(template)
+
+
+_BLANK: dict[str, Row] = {}
 
 
 class Rows:
