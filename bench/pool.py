@@ -113,3 +113,97 @@ def claim(app: Ledger, bank_id: str, e: Enrolment, on: date) -> None:
         owed = claim_.owed_to_bank(party)
         if owed and party in FUNDS:
             app.pay_settlement(FM, SCHEME, receipt.claim_id, party, Money(owed), paid_on=day)
+
+
+TAPE_DAY = date(2019, 3, 1)
+
+
+def tape(enrolments: list[Enrolment]) -> bytes:
+    """A loan tape (CSV, UTF-8) of these enrolments, as a bank's system would export it."""
+    from ledger.tape import COLUMNS
+
+    lines = [",".join(COLUMNS)]
+    for e in enrolments:
+        lines.append(
+            ",".join(
+                [
+                    e.loan_ref,
+                    e.borrower_name,
+                    e.borrower_uscc,
+                    e.product,
+                    ";".join(e.tags),
+                    str(e.principal),
+                    str(e.rate_bp),
+                    str(e.term_months),
+                    e.enrolled_on.isoformat(),
+                    e.cover,
+                    e.cover_party_id or "",
+                ]
+            )
+        )
+    return ("\n".join(lines) + "\n").encode("utf-8")
+
+
+def tape_loans(first: int, count: int, *, seed: int = 11) -> list[Enrolment]:
+    rng = random.Random(seed + first)
+    return [enrolment(i, TAPE_DAY, rng) for i in range(first, first + count)]
+
+
+def enrol_by_tapes(
+    app: Ledger, first: int, count: int, *, advance: Callable[[int], None] | None = None
+) -> list[tuple[str, Enrolment]]:
+    """Enrol `count` loans from loan tapes, one tape per bank at a time (of at most 100,000 rows)."""
+    from ledger.tape import read_tape
+
+    enrolled: list[tuple[str, Enrolment]] = []
+    per_bank = -(-count // len(BANKS))
+    for b_index, b in enumerate(BANKS):
+        start = first + b_index * per_bank
+        left = min(per_bank, first + count - start)
+        while left > 0:
+            chunk = tape_loans(start, min(left, 100_000))
+            app.enrol_tape(bank(b), SCHEME, b, read_tape(tape(chunk)))
+            enrolled += [(b, e) for e in chunk]
+            start, left = start + len(chunk), left - len(chunk)
+            if advance:
+                advance(len(chunk))
+    return enrolled
+
+
+def work_the_book(
+    app: Ledger, enrolled: list[tuple[str, Enrolment]], *, advance: Callable[[int], None] | None = None
+) -> None:
+    """A pool's life on an enrolled book: one loan in four disbursed, one in twelve repaying, one in
+    a hundred defaulting, claimed, approved and paid by the funds."""
+    for n, (b, e) in enumerate(enrolled):
+        if n % 4 == 0:
+            app.disburse(
+                bank(b), SCHEME, b, e.loan_ref, e.principal, disbursed_on=TAPE_DAY + timedelta(days=1)
+            )
+            if n % 12 == 0:
+                app.repay(
+                    bank(b),
+                    SCHEME,
+                    b,
+                    e.loan_ref,
+                    principal=Money(e.principal.fen // 4),
+                    interest=Money(10_000),
+                    repaid_on=TAPE_DAY + timedelta(days=90),
+                )
+            if n % 100 == 0:
+                claim(app, b, e, TAPE_DAY)
+        if advance and n % 100 == 99:
+            advance(100)
+
+
+def defaulted(app: Ledger, enrolled: list[tuple[str, Enrolment]]) -> None:
+    """Disburse these loans and declare them defaulted, ready for a claim each."""
+    for b, e in enrolled:
+        app.disburse(bank(b), SCHEME, b, e.loan_ref, e.principal, disbursed_on=TAPE_DAY + timedelta(days=1))
+        app.declare_default(
+            bank(b), SCHEME, b, e.loan_ref, overdue_days=95, defaulted_on=TAPE_DAY + timedelta(days=200)
+        )
+
+
+CLAIM_DAY = TAPE_DAY + timedelta(days=205)
+CLOCK_DAY = date(2022, 6, 30)

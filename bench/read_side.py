@@ -1,0 +1,164 @@
+"""On one pool of `report_loans` loans and its whole life (disbursements, repayments, defaults,
+claims, approvals, payments):
+
+3. Projection catch-up: events projected per second from position zero, against the bare
+   notification-log read rate of the same store.
+6. Audit verify: events verified per second, against raw SHA-256 of the same leaf bytes.
+7. Reports: p50/p99 latency of the owed matrix, balances and loss ratios (and the other reports)
+   through `riskpool serve`.
+"""
+
+from __future__ import annotations
+
+import time
+
+import httpx
+
+from bench.bare import read_rate, sha256_rate
+from bench.common import Figure, Results, Sizes, Store, percentile
+from bench.pool import CLOCK_DAY, SCHEME, enrol_by_tapes, found, work_the_book
+from bench.server import serving
+from ledger.actors import Actor, Role
+from projections.audit.verify import verify_log
+from projections.runner import BATCH_EVENTS_MAX
+from riskpool.bootstrap import build_system
+from tools.verify_export import LEAF, canonical_bytes
+
+CATCH_UP_TARGET = 0.25
+VERIFY_TARGET = 0.5
+REPORT_P99_MS = 20.0
+REPORTS = ["owed", "balances", "loss-ratios", "funds", "exposure", "claims-queue", "loan-book", "targets"]
+HEADLINE = ("owed", "balances", "loss-ratios")
+
+
+def measure(store: Store, sizes: Sizes, results: Results, profile, progress) -> None:
+    with store.fresh() as settings:
+        system = build_system(settings, clock=lambda: CLOCK_DAY)
+        ledger = system.ledger
+        found(ledger)
+        task = progress(f"{store.name}: a pool of {sizes.report_loans:,} loans", sizes.report_loans * 2)
+        enrolled = enrol_by_tapes(ledger, 0, sizes.report_loans, advance=task)
+        work_the_book(ledger, enrolled, advance=task)
+        events = ledger.recorder.max_notification_id() or 0
+        results.facts[f"read-side pool ({store.name})"] = f"{sizes.report_loans:,} loans, {events:,} events"
+
+        # 3. Catch-up from zero, beside the bare read of the same log (read twice: the first warms
+        # the page cache for both).
+        read_rate(ledger.recorder, BATCH_EVENTS_MAX)
+        _, baseline = read_rate(ledger.recorder, BATCH_EVENTS_MAX)
+        system.store.drop()
+        system.store.create()
+        system = _reopen(system, settings)
+        started = time.perf_counter()
+        applied = system.runner.catch_up()
+        elapsed = time.perf_counter() - started
+        assert applied == events
+        catch_up = results.add(
+            Figure(
+                "catch-up",
+                store.name,
+                "events projected from position zero (read models, Merkle tree, audit index)",
+                applied / elapsed,
+                "events/s",
+                f"bare notification log read, {BATCH_EVENTS_MAX:,} at a time",
+                baseline,
+                f"≥ {CATCH_UP_TARGET}×",
+                notes=f"{applied:,} events in {elapsed:.1f} s",
+            )
+        )
+        catch_up.met = catch_up.ratio is not None and catch_up.ratio >= CATCH_UP_TARGET
+        if not catch_up.met and profile:
+            system.store.drop()
+            system.store.create()
+            system = _reopen(system, settings)
+            sample = min(events, 40_000)
+
+            def project_sample() -> None:
+                while system.runner.position < sample:
+                    system.runner.run_once()
+
+            profile("catch-up", store.name, f"ratio {catch_up.ratio:.2f} < {CATCH_UP_TARGET}", project_sample)
+            system.runner.catch_up()
+
+        # 6. Audit verify, beside raw SHA-256 of the same leaf bytes.
+        ledger = system.ledger
+        system.runner.seal()
+        blobs = [
+            LEAF + canonical_bytes(n.id, n.originator_id.bytes, n.originator_version, n.topic, n.state)
+            for n in ledger.recorder.select_notifications(1, events + 1)
+        ]
+        baseline = sha256_rate(blobs)
+        mean_bytes = sum(map(len, blobs)) // len(blobs)
+        del blobs
+        public_key = system.runner.signer.public_hex
+        started = time.perf_counter()
+        verified = verify_log(ledger.recorder, system.store.engine, public_key=public_key)
+        elapsed = time.perf_counter() - started
+        assert verified.ok and verified.events == events, [str(f) for f in verified.findings]
+        verify = results.add(
+            Figure(
+                "audit verify",
+                store.name,
+                "events verified (read from the store, leaf recomputed and compared, tree and signed heads)",
+                events / elapsed,
+                "events/s",
+                f"raw SHA-256 of the same leaf bytes in memory ({mean_bytes} bytes each)",
+                baseline,
+                f"≥ {VERIFY_TARGET}×",
+                notes=f"{events:,} events in {elapsed:.1f} s, {verified.heads_checked} signed tree heads",
+            )
+        )
+        verify.met = verify.ratio is not None and verify.ratio >= VERIFY_TARGET
+        if not verify.met and profile:
+            profile(
+                "audit verify",
+                store.name,
+                f"ratio {verify.ratio:.2f} < {VERIFY_TARGET}",
+                lambda: verify_log(ledger.recorder, system.store.engine, public_key=public_key),
+            )
+
+        # 7. Reports through the server.
+        token = system.ledger.issue_key(
+            Actor("bench-operator", Role.FUND_MANAGER, request_id="bench"),
+            role="regulator",
+            party_id=None,
+            name="bench regulator",
+        ).token
+        system.runner.catch_up()
+        system.close()
+        with serving(["riskpool", "serve"], settings) as (port, _):
+            _reports(port, token, store, sizes, results, events)
+
+
+def _reopen(system, settings):
+    system.close()
+    return build_system(settings, clock=lambda: CLOCK_DAY)
+
+
+def _reports(port: int, token: str, store: Store, sizes: Sizes, results: Results, events: int) -> None:
+    headers = {"Authorization": f"Bearer {token}"}
+    with httpx.Client(base_url=f"http://127.0.0.1:{port}", headers=headers, timeout=60) as client:
+        for report in REPORTS:
+            path = f"/v1/schemes/{SCHEME}/reports/{report}"
+            for _ in range(5):  # warm up
+                assert client.get(path).status_code == 200, client.get(path).text
+            samples = []
+            for _ in range(sizes.report_samples):
+                started = time.perf_counter()
+                answer = client.get(path)
+                samples.append((time.perf_counter() - started) * 1000)
+                assert answer.status_code == 200
+            p50, p99 = percentile(samples, 50), percentile(samples, 99)
+            figure = results.add(
+                Figure(
+                    "reports",
+                    store.name,
+                    f"GET …/reports/{report}",
+                    p99,
+                    "ms p99",
+                    target=f"p99 < {REPORT_P99_MS:.0f} ms",
+                    notes=f"p50 {p50:.2f} ms over {sizes.report_samples} requests, "
+                    f"{len(answer.content):,} bytes; {sizes.report_loans:,} loans, {events:,} events",
+                )
+            )
+            figure.met = p99 < REPORT_P99_MS

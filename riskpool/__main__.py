@@ -1,0 +1,5 @@
+"""`python -m riskpool`: the same as the `riskpool` command."""
+
+from riskpool.cli import main
+
+main()
