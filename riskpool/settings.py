@@ -53,6 +53,8 @@ class Settings(BaseSettings):
                 "POSTGRES_POOL_SIZE": str(self.pool_size),
                 "POSTGRES_CONNECT_TIMEOUT": str(self.lock_timeout_seconds),
                 "POSTGRES_SCHEMA": self.postgres_schema(),
+                # Large saves (loan tapes) outside psycopg's pipeline mode: see riskpool/pg_recorder.py.
+                "APPLICATION_RECORDER_TOPIC": "riskpool.pg_recorder:PostgresRecorder",
             }
         raise ValueError(
             f"RISKPOOL_DATABASE_URL {self.database_url!r}: use sqlite:///path, postgresql://… or memory://"

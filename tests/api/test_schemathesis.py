@@ -11,6 +11,7 @@ that reproduces it, and the key it was sent with.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from datetime import date
@@ -40,8 +41,9 @@ from riskpool.settings import Settings
 from tests.api.conftest import PARTIES, RULES, SCHEME, TODAY, Api, issue_keys
 
 # Generated requests per operation, each sent with both keys; besides them, the document's examples.
-MAX_EXAMPLES = 6
-STATEFUL_SCENARIOS, STATEFUL_STEPS = 5, 6  # per key
+# A longer fuzz run by hand: RISKPOOL_FUZZ_EXAMPLES=100 pytest tests/api/test_schemathesis.py
+MAX_EXAMPLES = int(os.environ.get("RISKPOOL_FUZZ_EXAMPLES", "6"))
+STATEFUL_SCENARIOS, STATEFUL_STEPS = max(5, MAX_EXAMPLES // 2), 6  # per key
 WHO = ["fm", "bank-a"]
 CHECKS = [
     not_a_server_error,

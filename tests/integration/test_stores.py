@@ -132,3 +132,28 @@ def test_the_default_sqlite_file_is_riskpool_db_in_the_working_directory(tmp_pat
     ledger.create_scheme(fund_manager(), "p", "A pool", created_on=date(2020, 1, 1))
     ledger.close()
     assert (tmp_path / "riskpool.db").exists()
+
+
+def test_a_loan_tape_of_25000_loans_is_one_save_and_a_duplicate_in_a_large_tape_is_named(
+    store_env: dict[str, str],
+) -> None:
+    """On PostgreSQL a save this large used to hang in psycopg's pipeline mode (riskpool/pg_recorder.py)."""
+    from bench.pool import CLOCK_DAY, SCHEME as POOL, bank, found, tape, tape_loans
+    from ledger.tape import read_tape
+
+    ledger = Ledger(env=store_env, clock=lambda: CLOCK_DAY)
+    found(ledger)
+    before = ledger.recorder.max_notification_id() or 0
+    receipt = ledger.enrol_tape(bank("bank-0"), POOL, "bank-0", read_tape(tape(tape_loans(0, 25_000))))
+    assert receipt.details["loans"] == 25_000
+    assert (ledger.recorder.max_notification_id() or 0) - before == 25_001
+    written = ledger.recorder.max_notification_id()
+    again = tape_loans(30_000, 1_500) + tape_loans(24_999, 1)  # the last row was on the first tape
+    try:
+        ledger.enrol_tape(bank("bank-0"), POOL, "bank-0", read_tape(tape(again)))
+    except LedgerError as refused:
+        assert [(r["row"], r["code"]) for r in refused.figures["rows"]] == [(1_502, "duplicate_loan")]
+    else:
+        raise AssertionError("a tape with a loan enrolled already was accepted")
+    assert ledger.recorder.max_notification_id() == written
+    ledger.close()
