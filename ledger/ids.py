@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from uuid import UUID, uuid5
 
 from ledger.errors import InvalidRequest, UnknownClaim, UnknownFact
@@ -37,10 +38,12 @@ def check_reference(value: object, *, field: str) -> str:
     return value
 
 
+@lru_cache(maxsize=1024)  # every command asks for its scheme's id, and most for a party's
 def party_uuid(party_id: str) -> UUID:
     return uuid5(NAMESPACE, f"party:{party_id}")
 
 
+@lru_cache(maxsize=1024)
 def scheme_uuid(scheme_id: str) -> UUID:
     return uuid5(NAMESPACE, f"scheme:{scheme_id}")
 

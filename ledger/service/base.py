@@ -49,6 +49,10 @@ log = logging.getLogger(__name__)
 COMMAND_ATTEMPTS_MAX = 8
 CONFLICT_BACKOFF_SECONDS_MAX = 0.005
 SNAPSHOT_INTERVAL_EVENTS = 100
+CACHED_AFTER_SAVE_MAX = 4  # a save of more aggregates than this (a loan tape) leaves the cache as is
+# After another process is seen writing, commands fast-forward every cached aggregate they read for
+# this long, rather than trusting the cache and having their saves refused.
+OTHER_WRITERS_SECONDS = 5.0
 DEFAULT_KEY_PEPPER = b"riskpool-ledger: set RISKPOOL_KEY_PEPPER in production"
 
 
@@ -105,10 +109,12 @@ _options: ContextVar[CallOptions | None] = ContextVar("ledger_call_options", def
 
 @dataclass
 class _Attempt:
-    """One attempt of a command: its number, and the cached aggregates it took without copying."""
+    """One attempt of a command: its number, whether it trusts the cache to be current, and the
+    cached aggregates it took without copying, with the version each had when it was read."""
 
     number: int
-    borrowed: list[UUID] = field(default_factory=list)
+    trusting: bool = False
+    borrowed: dict[UUID, int] = field(default_factory=dict)
 
 
 _attempt: ContextVar[_Attempt | None] = ContextVar("ledger_command_attempt", default=None)
@@ -140,6 +146,7 @@ class LedgerBase(Application[UUID]):
         self.clock = clock
         self.key_pepper = key_pepper
         self._lock = threading.RLock()
+        self._others_writing_until = 0.0  # time.monotonic() until which commands fast-forward
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)
@@ -183,11 +190,19 @@ class LedgerBase(Application[UUID]):
         Commands run one at a time in this process (the lock), so a command works on the cached
         aggregates themselves rather than on copies of them; whatever it took from the cache is
         evicted if it fails, so that a refused or conflicting command leaves no trace in memory.
+
+        While no other process has been seen writing, the first attempt trusts the cache to be
+        current instead of asking the store for newer events of every aggregate it reads (a query
+        each). That costs nothing in safety: the save of an aggregate read stale is refused by the
+        store (its next version exists already), and an aggregate read but not changed is checked
+        for newer events just before the save. A refused trusting attempt runs again at once,
+        fast-forwarding, and so do all commands for a while after (`OTHER_WRITERS_SECONDS`).
         """
         call = _options.get() or CallOptions()
         with self._lock:
             for number in range(COMMAND_ATTEMPTS_MAX):
-                attempt = _Attempt(number)
+                trusting = number == 0 and time.monotonic() >= self._others_writing_until
+                attempt = _Attempt(number, trusting)
                 token = _attempt.set(attempt)
                 try:
                     if call.idempotency_key is not None and (replay := self._replay(call)) is not None:
@@ -202,9 +217,15 @@ class LedgerBase(Application[UUID]):
                         if isinstance(event, Scheme.BreakerTripped)
                     )
                     try:
+                        if trusting:
+                            self._check_unchanged_are_current(attempt, aggregates)
                         recordings = self.save(*aggregates)
                     except IntegrityError:
                         self._forget(attempt)
+                        if trusting:
+                            log.info("another writer moved an aggregate read from the cache; again")
+                            self._others_writing_until = time.monotonic() + OTHER_WRITERS_SECONDS
+                            continue
                         log.info("optimistic concurrency conflict; running the command again")
                         time.sleep(random.uniform(0, CONFLICT_BACKOFF_SECONDS_MAX * (number + 1)))
                         continue
@@ -230,9 +251,36 @@ class LedgerBase(Application[UUID]):
             processing_event.aggregates[aggregate.id] = aggregate
         processing_event.saved_kwargs.update(kwargs)
         recordings = self._record(processing_event)
+        self._cache_created(processing_event)
         self._take_snapshots(processing_event)
         self._notify(recordings)
         return recordings
+
+    def _cache_created(self, processing_event: ProcessingEvent[UUID]) -> None:
+        """Put the aggregates a command has just created into the cache, as it stands after the
+        save. The library leaves them out when it fast-forwards cached aggregates (it could not
+        otherwise tell a stale copy from a fresh one across threads; here commands run one at a
+        time and readers get copies), so the next command on a new loan or claim would rebuild it
+        from the store. A loan tape's thousands of new loans stay out: they would only push the
+        aggregates in use out of the cache."""
+        cache = self.repository.cache
+        if cache is None or len(processing_event.aggregates) > CACHED_AFTER_SAVE_MAX:
+            return
+        for aggregate_id, aggregate in processing_event.aggregates.items():
+            try:
+                cache.get(aggregate_id)
+            except KeyError:
+                cache.put(aggregate_id, aggregate)
+
+    def _check_unchanged_are_current(self, attempt: _Attempt, aggregates: list[Aggregate]) -> None:
+        """Refuse the save (as a conflict) if an aggregate the command read from the cache but is
+        not changing has newer events in the store. (Those it changes, the store checks.)"""
+        changing = {aggregate.id for aggregate in aggregates if aggregate.pending_events}
+        for aggregate_id, version in attempt.borrowed.items():
+            if aggregate_id not in changing and self.recorder.select_events(
+                aggregate_id, gt=version, limit=1
+            ):
+                raise IntegrityError(f"aggregate {aggregate_id} has events newer than version {version}")
 
     def _forget(self, attempt: _Attempt) -> None:
         """Evict what a failed attempt took from the cache: it may hold unsaved changes."""
@@ -279,12 +327,28 @@ class LedgerBase(Application[UUID]):
         )
 
     def _take_snapshots(self, processing_event: ProcessingEvent[UUID]) -> None:
-        # Snapshots are taken after the events are committed. A failure here must not make a
-        # recorded command look refused: the events are stored; log it and carry on.
-        try:
-            super()._take_snapshots(processing_event)
-        except Exception:
-            log.exception("taking a snapshot failed; the events themselves are stored")
+        """Snapshot each aggregate whose save reached a multiple of its snapshotting interval.
+
+        The library rebuilds the aggregate from the store at that version to snapshot it (the
+        last snapshot and up to an interval's events: a seventh of a command's time); the
+        aggregate just saved is that state already, so it is snapshotted as it stands (at the
+        save's last version, if the interval fell inside the save). Snapshots are taken after the
+        events are committed: a failure here must not make a recorded command look refused, so it
+        is logged and the ledger carries on (the next interval tries again)."""
+        if self.snapshots is None:
+            return
+        due: dict[UUID, Aggregate] = {}
+        for event in processing_event.events:
+            aggregate = processing_event.aggregates.get(event.originator_id)
+            interval = self.snapshotting_intervals.get(type(aggregate)) if aggregate is not None else None
+            if interval and event.originator_version % interval == 0:
+                due[event.originator_id] = aggregate
+        for aggregate in due.values():
+            try:
+                snapshot_class = getattr(type(aggregate), "Snapshot", type(self).snapshot_class)
+                self.snapshots.put([snapshot_class.take(aggregate)])
+            except Exception:
+                log.exception("taking a snapshot failed; the events themselves are stored")
 
     # Checking input.
 
@@ -318,18 +382,30 @@ class LedgerBase(Application[UUID]):
         return found
 
     def _find(self, aggregate_id: UUID) -> Any | None:
-        """The aggregate, up to date with the store, or None. A command gets the cached object
-        itself (see `_execute`); any other caller gets a copy, taken while no command runs."""
+        """The aggregate, or None. A command gets the cached object itself (see `_execute`),
+        fast-forwarded unless the command trusts the cache; any other caller gets a copy, current
+        with the store, taken while no command runs."""
         attempt = _attempt.get()
         try:
             if attempt is None:
                 with self._lock:
                     return self.repository.get(aggregate_id)
-            aggregate = self.repository.get(aggregate_id, deepcopy_from_cache=False)
+            aggregate = self._cached(aggregate_id) if attempt.trusting else None
+            if aggregate is None:
+                aggregate = self.repository.get(aggregate_id, deepcopy_from_cache=False)
         except AggregateNotFoundError:
             return None
-        attempt.borrowed.append(aggregate_id)
+        attempt.borrowed.setdefault(aggregate_id, aggregate.version)
         return aggregate
+
+    def _cached(self, aggregate_id: UUID) -> Any | None:
+        """The cached aggregate as it is, without asking the store for newer events; or None."""
+        if self.repository.cache is None:
+            return None
+        try:
+            return self.repository.cache.get(aggregate_id)
+        except KeyError:
+            return None
 
     def _exists(self, aggregate_id: UUID) -> bool:
         return bool(self.recorder.select_events(aggregate_id, limit=1))

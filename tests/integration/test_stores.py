@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import threading
 from datetime import date
+from typing import Any
 
+import pytest
 from eventsourcing.application import project_aggregate
 
 from features.world import SCHEME, TODAY, World, fund_manager, yuan
@@ -12,6 +14,7 @@ from ledger.errors import LedgerError
 from ledger.ids import claim_uuid, loan_uuid, scheme_uuid
 from ledger.money import Money
 from ledger.service import Ledger
+from ledger.service.base import Receipt
 
 W1_RULES = """
 covers:
@@ -83,12 +86,35 @@ def test_a_busy_scheme_is_reloaded_from_a_snapshot_not_from_its_first_event(
     assert live.version > 100
     snapshots = list(world.ledger.snapshots.get(scheme_id, desc=True, limit=1))
     assert snapshots and snapshots[0].originator_version == 100
+    # Taken from the aggregate as saved, the snapshot is the state the first 100 events make.
+    assert snapshots[0].mutate(None) == project_aggregate(None, world.ledger.events.get(scheme_id, lte=100))
     world.ledger.close()
 
     reopened = ledger_on(store_env)
     assert reopened.repository.get(scheme_id) == live
     assert project_aggregate(None, reopened.events.get(scheme_id)) == live
     reopened.close()
+
+
+def test_a_snapshot_that_fails_is_logged_and_the_command_stands(
+    store_env: dict[str, str], monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    world = World(ledger=ledger_on(store_env))
+    world.found_pool(MEMBERS, yuan("10,000,000.00"))
+    world.publish(W1_RULES)
+
+    def failing_put(*args: Any, **kwargs: Any) -> None:
+        raise OSError("the snapshot store is unavailable")
+
+    monkeypatch.setattr(world.ledger.snapshots, "put", failing_put)
+    for i in range(60):
+        world.enrol_and_disburse("bank-a", f"L{i}", yuan("100,000.00"), "guaranteed", "guar-a")
+    assert "taking a snapshot failed" in caplog.text
+    scheme_id = scheme_uuid(SCHEME)
+    assert world.ledger.scheme(SCHEME).exposure_fen == 60 * 10_000_000
+    assert len(list(world.ledger.events.get(scheme_id))) > 100
+    assert not list(world.ledger.snapshots.get(scheme_id))
+    world.ledger.close()
 
 
 def test_two_ledgers_on_one_store_never_break_the_leverage_limit_together(store_env: dict[str, str]) -> None:
@@ -120,6 +146,58 @@ def test_two_ledgers_on_one_store_never_break_the_leverage_limit_together(store_
     fresh = ledger_on(store_env)
     assert fresh.scheme(SCHEME).exposure_fen == 14 * 70_000_000
     for ledger in [*ledgers, fresh]:
+        ledger.close()
+
+
+def test_a_ledger_whose_cache_another_ledger_made_stale_still_refuses_what_breaks_leverage(
+    store_env: dict[str, str],
+) -> None:
+    """A command trusts its cache while no other writer has been seen; the store still decides."""
+    world = World(ledger=ledger_on(store_env))
+    world.found_pool([("bank-a", "bank"), ("city-fund", "government")], yuan("1,000,000.00"))
+    world.publish("covers:\n  direct:\n    split: {city-fund: 4000, bank: remainder}\n")
+    first, other = world.ledger, ledger_on(store_env)
+    bank_a = world.actor("bank-a")
+    first.enrol_loan(bank_a, SCHEME, "bank-a", world.enrolment("C1", Money.yuan("4000000"), "direct", None))
+    # The other ledger fills the room the first one's cached scheme still shows as free.
+    other.enrol_loan(bank_a, SCHEME, "bank-a", world.enrolment("C2", Money.yuan("5000000"), "direct", None))
+    with pytest.raises(LedgerError) as refused:
+        first.enrol_loan(
+            bank_a, SCHEME, "bank-a", world.enrolment("C3", Money.yuan("2000000"), "direct", None)
+        )
+    assert refused.value.code == "leverage_exceeded"
+    receipt = first.enrol_loan(
+        bank_a, SCHEME, "bank-a", world.enrolment("C4", Money.yuan("1000000"), "direct", None)
+    )
+    assert receipt.position > 0
+    assert ledger_on(store_env).scheme(SCHEME).exposure_fen == 10_000_000 * 100
+    for ledger in (first, other):
+        ledger.close()
+
+
+def test_a_command_that_read_an_aggregate_another_ledger_moved_runs_again_on_fresh_state(
+    store_env: dict[str, str],
+) -> None:
+    """An aggregate a command reads but does not change is checked against the store before the
+    save: if another writer moved it, the command runs again on the fresh aggregate."""
+    world = World(ledger=ledger_on(store_env))
+    world.found_pool([("bank-a", "bank"), ("city-fund", "government")], yuan("1,000,000.00"))
+    first, other = world.ledger, ledger_on(store_env)
+    first.record_contribution(
+        fund_manager(), SCHEME, "city-fund", yuan("1.00"), contributed_on=date(2019, 1, 2)
+    )
+    other.record_contribution(
+        fund_manager(), SCHEME, "city-fund", yuan("2.00"), contributed_on=date(2019, 1, 3)
+    )
+    seen: list[int] = []
+
+    def reads_the_scheme_only() -> tuple[list[Any], Receipt]:
+        seen.append(first._scheme(SCHEME).contributed["city-fund"])
+        return [], Receipt()
+
+    first._execute(reads_the_scheme_only)
+    assert seen == [100_000_100, 100_000_300]  # 1,000,000.00 + 1.00 as cached; + 2.00 as stored
+    for ledger in (first, other):
         ledger.close()
 
 
