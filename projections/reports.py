@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import BigInteger, cast, exists, func, select, tuple_
+from sqlalchemy import BigInteger, cast, exists, func, select, text, tuple_
 from sqlalchemy.engine import Connection
 
 from ledger.errors import UnknownScheme
@@ -113,12 +113,13 @@ class Owed:
 def owed(conn: Connection, scheme_id: str, *, party_id: str | None = None) -> Owed:
     """Who owes whom: per claim, in total per pair, and the net position between each pair."""
     trial_balance(conn, scheme_id)
-    query = select(t.accounts).where(
-        t.accounts.c.scheme_id == scheme_id, t.accounts.c.kind == "payable", t.accounts.c.balance_fen != 0
-    )
+    # The condition is written out literally, as the partial index's is, so the database uses it.
+    query = select(t.accounts).where(t.accounts.c.scheme_id == scheme_id, text(t.OPEN_PAYABLE))
     per_claim = [
         Debt(row.party_id, row.counterparty_id, -row.balance_fen, row.claim_id)
-        for row in conn.execute(query.order_by(t.accounts.c.claim_id, t.accounts.c.party_id))
+        for row in conn.execute(
+            query.order_by(t.accounts.c.claim_id, t.accounts.c.party_id, t.accounts.c.counterparty_id)
+        )
     ]
     assert all(debt.amount_fen > 0 for debt in per_claim), "a debt can only be owed, never negative"
     totals: dict[tuple[str, str], int] = defaultdict(int)

@@ -64,6 +64,9 @@ class ProjectionStore:
     def create(self) -> None:
         t.metadata.create_all(self.engine)
         attestations.create_all(self.engine)  # tree heads: evidence, never dropped by a rebuild
+        for table in t.metadata.sorted_tables:  # indexes added since the tables were created
+            for index in table.indexes:
+                index.create(self.engine, checkfirst=True)
         with self.engine.begin() as connection:
             known = connection.execute(
                 select(t.tracking.c.position).where(t.tracking.c.name == TRACKING_NAME)

@@ -11,7 +11,7 @@ from datetime import date
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine
+from sqlalchemy import Engine, event
 
 from features.world import SCHEME, TODAY, World, fund_manager, yuan
 from ledger.money import Money
@@ -225,3 +225,24 @@ def test_a_query_can_wait_until_the_projections_have_read_its_write(
         runner.stop()
         store.engine.dispose()
         ledger.close()
+
+
+def test_read_models_created_before_an_index_was_added_gain_it_on_start(tmp_path) -> None:
+    """The owed matrix reads only the open payables, through their partial index, on a store whose
+    tables were created before the index existed."""
+    store = ProjectionStore(make_engine(f"sqlite:///{tmp_path / 'projections.db'}"))
+    store.create()
+    with store.engine.begin() as connection:
+        connection.exec_driver_sql("DROP INDEX rp_accounts_open_payables")
+    store.create()
+    statements: list[tuple[str, Any]] = []
+
+    def seen(conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, many: bool) -> None:
+        statements.append((statement, parameters))
+
+    event.listen(store.engine, "before_cursor_execute", seen)
+    with store.engine.connect() as connection:
+        assert reports.owed(connection, SCHEME).per_claim == []
+        (statement, parameters), *_ = [s for s in statements if "FROM rp_accounts" in s[0]]
+        plan = connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", parameters).all()
+    assert "USING INDEX rp_accounts_open_payables" in " ".join(str(row[-1]) for row in plan)
