@@ -15,9 +15,9 @@ import time
 import httpx
 
 from bench.bare import read_rate, sha256_rate
-from bench.common import Figure, Results, Sizes, Store, percentile
+from bench.common import Figure, Profile, Results, Sizes, Store, percentile
 from bench.pool import CLOCK_DAY, SCHEME, enrol_by_tapes, found, work_the_book
-from bench.server import serving
+from bench.server import serving, spying, summarise_stacks
 from ledger.actors import Actor, Role
 from projections.audit.verify import verify_log
 from projections.runner import BATCH_EVENTS_MAX
@@ -28,7 +28,7 @@ CATCH_UP_TARGET = 0.25
 VERIFY_TARGET = 0.5
 REPORT_P99_MS = 20.0
 REPORTS = ["owed", "balances", "loss-ratios", "funds", "exposure", "claims-queue", "loan-book", "targets"]
-HEADLINE = ("owed", "balances", "loss-ratios")
+SPY_SECONDS = 3
 
 
 def measure(store: Store, sizes: Sizes, results: Results, profile, progress) -> None:
@@ -126,8 +126,8 @@ def measure(store: Store, sizes: Sizes, results: Results, profile, progress) -> 
         ).token
         system.runner.catch_up()
         system.close()
-        with serving(["riskpool", "serve"], settings) as (port, _):
-            _reports(port, token, store, sizes, results, events)
+        with serving(["riskpool", "serve"], settings) as (port, pid):
+            _reports(port, pid if profile else None, token, store, sizes, results, events)
 
 
 def _reopen(system, settings):
@@ -135,7 +135,11 @@ def _reopen(system, settings):
     return build_system(settings, clock=lambda: CLOCK_DAY)
 
 
-def _reports(port: int, token: str, store: Store, sizes: Sizes, results: Results, events: int) -> None:
+def _reports(
+    port: int, spy_on: int | None, token: str, store: Store, sizes: Sizes, results: Results, events: int
+) -> None:
+    """Each report's latency over HTTP. A report above its bound is asked for again for a few
+    seconds while py-spy samples the server (process `spy_on`, when given)."""
     headers = {"Authorization": f"Bearer {token}"}
     with httpx.Client(base_url=f"http://127.0.0.1:{port}", headers=headers, timeout=60) as client:
         for report in REPORTS:
@@ -162,3 +166,14 @@ def _reports(port: int, token: str, store: Store, sizes: Sizes, results: Results
                 )
             )
             figure.met = p99 < REPORT_P99_MS
+            if not figure.met and spy_on is not None:
+                with spying(spy_on, SPY_SECONDS) as spied:
+                    deadline = time.monotonic() + SPY_SECONDS
+                    while time.monotonic() < deadline:
+                        client.get(path)
+                if spied is not None and spied.exists():
+                    why = (
+                        f"{report}: p99 {p99:.1f} ms (target < {REPORT_P99_MS:.0f} ms); py-spy on the server"
+                    )
+                    results.profiles.append(Profile("reports", store.name, why, summarise_stacks(spied)))
+                    spied.unlink()

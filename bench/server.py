@@ -108,11 +108,21 @@ def summarise_stacks(raw: Path, *, top: int = 25) -> str:
     inclusive: Counter[str] = Counter()
     own: Counter[str] = Counter()
     total = 0
-    idle = ("select (selectors", "wait (threading", "_worker (concurrent", "run_forever", "accept (")
+    # The event loop's thread waiting in epoll shows as its last Python frame, `Runner.run`.
+    idle = (
+        "select (selectors",
+        "wait (threading",
+        "_worker (concurrent",
+        "run_forever",
+        "accept (",
+        "Runner.run (",
+    )
     for line in raw.read_text().splitlines():
         stack, _, count = line.rpartition(" ")
         frames = stack.split(";")
         if not frames or any(i in frames[-1] for i in idle):
+            continue
+        if not count.isdigit():  # a line py-spy cut short
             continue
         n = int(count)
         total += n
@@ -126,12 +136,30 @@ def summarise_stacks(raw: Path, *, top: int = 25) -> str:
         "",
     ]
     lines.append(f"{'incl.':>6} {'self':>6}  function")
-    for frame, n in inclusive.most_common(top):
+    shown = [
+        (f, n) for f, n in inclusive.most_common() if own[f] or not f.split(" (")[-1].startswith(PLUMBING)
+    ]
+    for frame, n in shown[:top]:
         lines.append(f"{100 * n / total:5.1f}% {100 * own[frame] / total:5.1f}%  {frame}")
     lines += ["", "Most self time:"]
     for frame, n in own.most_common(12):
         lines.append(f"{100 * n / total:5.1f}%  {frame}")
     return "\n".join(lines)
+
+
+# Where a process starts and a thread begins: on every stack, saying nothing about the work.
+PLUMBING = (
+    "<frozen runpy>",
+    "riskpool/__main__.py",
+    "riskpool/cli",
+    "typer/",
+    "threading.py",
+    "uvicorn/main.py",
+    "uvicorn/_compat.py",
+    "uvicorn/server.py",
+    "asyncio/runners.py",
+    "anyio/_backends/",
+)
 
 
 def _short(frame: str) -> str:
