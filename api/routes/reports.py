@@ -73,8 +73,17 @@ def owed(scheme_id: Ref, read: ReadCall) -> dict[str, Any]:
     with read.engine.connect() as conn:
         meta = _meta(read, scheme_id, conn)
         found = reports.owed(conn, scheme_id, party_id=party)
-    return meta | {
-        name: [_amounts(asdict(d)) for d in getattr(found, name)] for name in ("per_claim", "totals", "net")
+    return meta | {name: [_debt(d) for d in getattr(found, name)] for name in ("per_claim", "totals", "net")}
+
+
+def _debt(debt: reports.Debt) -> dict[str, str]:
+    """One line of the owed matrix (built field by field: `asdict` took a third of the report's time
+    with a thousand open debts)."""
+    return {
+        "debtor": debt.debtor,
+        "creditor": debt.creditor,
+        "amount": yuan(debt.amount_fen),
+        "claim_id": debt.claim_id,
     }
 
 
