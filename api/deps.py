@@ -133,6 +133,16 @@ class Read:
         require_role(self.actor, *roles, action=action)
 
 
+AfterPosition = Annotated[
+    int | None,
+    Query(
+        ge=0,
+        le=POSITION_MAX,
+        description="wait (up to 10 s) until the read models have applied this position",
+    ),
+]
+
+
 def read(
     system: SystemDep,
     actor: Principal,
@@ -140,14 +150,7 @@ def read(
     as_of_position: Annotated[
         int | None, Query(ge=0, le=POSITION_MAX, description="as the ledger stood at this log position")
     ] = None,
-    after_position: Annotated[
-        int | None,
-        Query(
-            ge=0,
-            le=POSITION_MAX,
-            description="wait (up to 10 s) until the read models have applied this position",
-        ),
-    ] = None,
+    after_position: AfterPosition = None,
 ) -> Iterator[Read]:
     if as_of_date is not None or as_of_position is not None:
         engine = as_of(system.ledger, position=as_of_position, business_date=as_of_date)
@@ -168,14 +171,7 @@ Cursor = Annotated[str | None, Query(max_length=400, description="the next_curso
 
 def caught_up(
     system: SystemDep,
-    after_position: Annotated[
-        int | None,
-        Query(
-            ge=0,
-            le=POSITION_MAX,
-            description="wait (up to 10 s) until the read models have applied this position",
-        ),
-    ] = None,
+    after_position: AfterPosition = None,
 ) -> None:
     _wait_for(system, after_position)
 
