@@ -55,18 +55,24 @@ def chaos(nodes: list, stop: threading.Event, rng: random.Random, *, every: tupl
         node.start()
 
 
-def test_servers_killed_mid_load_lose_no_acknowledged_write(cluster: Cluster) -> None:
-    servers = [cluster.add_server(runner=True), cluster.add_server(runner=False)]
-    for server in servers:
-        server.start()
-    stop, rng = threading.Event(), random.Random(11)
-    killer = threading.Thread(target=chaos, args=(servers, stop, rng), kwargs={"every": (1.5, 3.0)})
+def load_with_kills(cluster: Cluster, victims: list, *, seed: int, every: tuple[float, float]):
+    """Two clients per bank for 20 s while `chaos` kills the victims; then every check."""
+    stop, rng = threading.Event(), random.Random(seed)
+    killer = threading.Thread(target=chaos, args=(victims, stop, rng), kwargs={"every": every})
     started = time.monotonic()
     killer.start()
     outcomes, retries = run_load(cluster, clients_per_bank=2, seconds=20)
     stop.set()
     killer.join()
     figures = check_everything(cluster, outcomes)
+    return figures, retries, round(time.monotonic() - started, 1)
+
+
+def test_servers_killed_mid_load_lose_no_acknowledged_write(cluster: Cluster) -> None:
+    servers = [cluster.add_server(runner=True), cluster.add_server(runner=False)]
+    for server in servers:
+        server.start()
+    figures, retries, seconds = load_with_kills(cluster, servers, seed=11, every=(1.5, 3.0))
     crashes = sum(s.kills for s in servers)
     assert crashes >= 3 and figures["approvals"] > 0
     record(
@@ -76,7 +82,7 @@ def test_servers_killed_mid_load_lose_no_acknowledged_write(cluster: Cluster) ->
             "clients": 10,
             "crashes": crashes,
             "retries": retries,
-            "seconds": round(time.monotonic() - started, 1),
+            "seconds": seconds,
         },
     )
 
@@ -85,14 +91,7 @@ def test_a_projection_runner_killed_mid_load_resumes_exactly_once(cluster: Clust
     cluster.add_server(runner=False).start()
     runner = cluster.add_runner()
     runner.start()
-    stop, rng = threading.Event(), random.Random(13)
-    killer = threading.Thread(target=chaos, args=([runner], stop, rng), kwargs={"every": (2.0, 4.0)})
-    started = time.monotonic()
-    killer.start()
-    outcomes, retries = run_load(cluster, clients_per_bank=2, seconds=20)
-    stop.set()
-    killer.join()
-    figures = check_everything(cluster, outcomes)
+    figures, retries, seconds = load_with_kills(cluster, [runner], seed=13, every=(2.0, 4.0))
     assert runner.kills >= 3 and figures["approvals"] > 0  # the claims queue kept moving between crashes
     record(
         "runner crashes",
@@ -101,6 +100,6 @@ def test_a_projection_runner_killed_mid_load_resumes_exactly_once(cluster: Clust
             "clients": 10,
             "crashes": runner.kills,
             "retries": retries,
-            "seconds": round(time.monotonic() - started, 1),
+            "seconds": seconds,
         },
     )
