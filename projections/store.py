@@ -167,19 +167,13 @@ class Bulk:
 def _converter(column: Any, *, postgres: bool) -> Callable[[Any], Any] | None:
     if isinstance(column.type, JSON):
         if postgres:
-            from psycopg.types.json import Jsonb
+            from psycopg.types.json import Json, Jsonb
 
-            return Jsonb if isinstance(column.type, postgresql.JSONB) else _Json
+            return Jsonb if isinstance(column.type, postgresql.JSONB) else Json
         return json.dumps
     if isinstance(column.type, Date) and not postgres:
         return date.isoformat
     return None
-
-
-def _Json(value: Any) -> Any:
-    from psycopg.types.json import Json
-
-    return Json(value)
 
 
 def _upsert(dialect: Any, table: Table) -> Any:
