@@ -9,15 +9,15 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request, Response
-from fastapi.openapi.utils import get_openapi
+from fastapi.routing import APIRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api import errors
+from api import errors, openapi
 from api.routes import audit, claims, health, loans, parties, reports, schemes
+from ledger.tape import TAPE_BYTES_MAX
 from riskpool.bootstrap import System
 
 BODY_BYTES_MAX = 1024 * 1024
-TAPE_BYTES_MAX = 64 * 1024 * 1024
 log = logging.getLogger("riskpool.access")
 
 
@@ -46,20 +46,40 @@ def log_refusal(request: Request, status: int) -> None:
 DESCRIPTION = """
 The HTTP API of **riskpool-ledger**, an event-sourced ledger for loan risk-sharing pools.
 
-* **Authentication**: every route but `/v1/health` needs `Authorization: Bearer rpk_…`; keys are
-  created with `riskpool keys create --role … [--party …] --name "…"`. A key's role decides what it
-  may do (rules.md §2): a bank acts on and sees its own loans only, a regulator reads everything and
-  writes nothing, a fund manager reviews claims (maker-checker uses the key's principal).
-* **Amounts** are yuan strings with at most two decimals (`"1234567.89"`); dates are business dates
-  `YYYY-MM-DD` (Asia/Shanghai).
+* **Authentication**: every route but `/v1/health` and `/v1/audit/public-key` needs
+  `Authorization: Bearer rpk_…` (the `bearer` security scheme); keys are created with
+  `riskpool keys create --role … [--party …] --name "…"`. A key's role decides what it may do: a
+  bank acts on and sees its own loans only, a regulator reads everything and writes nothing, a fund
+  manager reviews claims (maker-checker uses the key's principal).
+* **Amounts** are yuan strings: at most two decimals in a request (`"1234567.89"`), exactly two in
+  an answer (negative where a balance can be). Dates are business dates `YYYY-MM-DD`
+  (Asia/Shanghai); instants are ISO 8601 with their offset.
 * **Idempotency**: send `Idempotency-Key` on a write; a repeat with the same body gets the original
   answer (header `Idempotent-Replayed: true`) and records nothing; another body is `409`.
 * **Concurrency**: send the `ETag` you read as `If-Match` on a write; `409 version_conflict` if it moved.
-* **Errors** are `application/problem+json` (RFC 9457) with the rule book's `code`, a sentence naming
-  the offending value, and the figures involved.
+* **Errors** are `application/problem+json` (RFC 9457, the `Problem` schema) with the rule book's
+  `code`, a sentence naming the offending value, the figures involved and, for a malformed body,
+  every bad field. Every answer carries `X-Request-Id` (send your own to correlate).
 * **Read-your-writes**: every write answers with the log `position` it wrote; pass it to a report as
   `after_position`. Reports take `as_of_date` or `as_of_position` for the past.
 """
+
+
+TAGS = [
+    {"name": "loans", "description": "A bank's loans: enrolment (one, or a monthly tape) and their facts"},
+    {"name": "claims", "description": "Compensation claims: filing, review, settlement and recoveries"},
+    {"name": "reports", "description": "The read models of the rule book, now or as of a date or position"},
+    {"name": "schemes", "description": "Schemes, members, rule versions, contributions, breakers, reversals"},
+    {"name": "parties", "description": "The parties: government funds, banks, guarantors, insurers"},
+    {"name": "audit", "description": "The complete history, signed tree heads and proofs (regulators)"},
+    {"name": "health", "description": "Liveness and how far the read models have read the log"},
+]
+
+
+def operation_id(route: APIRoute) -> str:
+    """A route's operationId is its function's name (`file_claim`, `get_owed_report`): short,
+    readable, and stable (tests/api/test_openapi_contract.py pins the list)."""
+    return route.name
 
 
 def create_app(system: System, *, follow: bool = True) -> FastAPI:
@@ -79,6 +99,8 @@ def create_app(system: System, *, follow: bool = True) -> FastAPI:
         openapi_url="/v1/openapi.json",
         docs_url="/docs",
         redoc_url=None,
+        openapi_tags=TAGS,
+        generate_unique_id_function=operation_id,
     )
     app.state.system = system
     errors.install(app)
@@ -95,27 +117,8 @@ def create_app(system: System, *, follow: bool = True) -> FastAPI:
         return response
 
     app.add_middleware(BoundedBodies)
-    app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
+    app.openapi = lambda: openapi.document(app)  # type: ignore[method-assign]
     return app
-
-
-def _openapi(app: FastAPI) -> dict:
-    """The generated document, without component schemas that nothing refers to."""
-    if app.openapi_schema is None:
-        document = get_openapi(
-            title=app.title, version=app.version, description=app.description, routes=app.routes
-        )
-        schemas = document.get("components", {}).get("schemas", {})
-        text = json.dumps({k: v for k, v in document.items() if k != "components"})
-        while True:
-            used = {name for name in schemas if f'"#/components/schemas/{name}"' in text}
-            if used == set(schemas):
-                break
-            for name in set(schemas) - used:
-                del schemas[name]
-            text = json.dumps({k: v for k, v in document.items() if k != "components"} | {"s": schemas})
-        app.openapi_schema = document
-    return app.openapi_schema
 
 
 class BoundedBodies:

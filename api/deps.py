@@ -12,6 +12,7 @@ from typing import Annotated
 
 from fastapi import Depends, Header, Query, Request
 from fastapi.responses import JSONResponse
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import Engine
 
 from api.schemas.common import Day, Written
@@ -33,14 +34,22 @@ def system(request: Request) -> System:
 SystemDep = Annotated[System, Depends(system)]
 
 
+# The `bearer` security scheme of the document. It never refuses by itself (auto_error=False): the
+# ledger decides, so that every refusal is the same 401 problem.
+bearer = HTTPBearer(
+    scheme_name="bearer",
+    bearerFormat="rpk_…",
+    description="an API key made by `riskpool keys create`, sent as `Authorization: Bearer rpk_…`",
+    auto_error=False,
+)
+
+
 def principal(
     request: Request,
     system: SystemDep,
-    authorization: Annotated[str | None, Header(description="Bearer rpk_…")] = None,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
 ) -> Actor:
-    token = None
-    if authorization and authorization[:7].lower() == "bearer ":
-        token = authorization[7:].strip()
+    token = credentials.credentials if credentials is not None else None
     actor = system.ledger.authenticate(token, request_id=request.state.request_id)
     request.state.actor = actor  # for the access log
     return actor
@@ -102,8 +111,12 @@ async def write(
     ] = None,
 ) -> Write:
     body = await request.body()
-    digest = hashlib.sha256(f"{request.method} {request.url.path}\n".encode() + body).hexdigest()
-    return Write(system.ledger, actor, idempotency_key, digest, _version(if_match))
+    return Write(system.ledger, actor, idempotency_key, fingerprint(request, body), _version(if_match))
+
+
+def fingerprint(request: Request, content: bytes) -> str:
+    """What an Idempotency-Key stands for: the method, the path and the content sent."""
+    return hashlib.sha256(f"{request.method} {request.url.path}\n".encode() + content).hexdigest()
 
 
 WriteCall = Annotated[Write, Depends(write)]

@@ -42,7 +42,7 @@ def _auditor(actor: Actor) -> None:
     responses=READ,
     summary="The event history, filtered by scheme, loan, claim, party, fact, actor and dates",
 )
-def events(
+def list_audit_events(
     system: SystemDep,
     actor: Principal,
     _: CaughtUp,
@@ -120,7 +120,7 @@ def events(
     responses=READ,
     summary="Any aggregate as it stood at a version, or on a business date",
 )
-def aggregate(
+def get_aggregate(
     system: SystemDep,
     actor: Principal,
     _: CaughtUp,
@@ -163,7 +163,7 @@ def _json(value: Any) -> Any:
 @router.get(
     "/tree-heads", response_model=list[TreeHeadPublic], responses=READ, summary="Every signed tree head"
 )
-def tree_heads(system: SystemDep, actor: Principal) -> list[TreeHeadPublic]:
+def list_tree_heads(system: SystemDep, actor: Principal) -> list[TreeHeadPublic]:
     _auditor(actor)
     return [TreeHeadPublic(**h.as_dict()) for h in heads(system.store.engine)]
 
@@ -171,7 +171,7 @@ def tree_heads(system: SystemDep, actor: Principal) -> list[TreeHeadPublic]:
 @router.get(
     "/tree-heads/latest", response_model=TreeHeadPublic, responses=READ, summary="The latest tree head"
 )
-def latest_head(system: SystemDep, actor: Principal) -> TreeHeadPublic:
+def get_latest_tree_head(system: SystemDep, actor: Principal) -> TreeHeadPublic:
     _auditor(actor)
     head = latest(system.store.engine)
     if head is None:
@@ -186,7 +186,7 @@ def latest_head(system: SystemDep, actor: Principal) -> TreeHeadPublic:
     responses=problems(401, 403, 404),
     summary="Seal a tree head of the whole log now (keep it as your digest)",
 )
-def seal_now(system: SystemDep, actor: Principal) -> TreeHeadPublic:
+def seal_tree_head(system: SystemDep, actor: Principal) -> TreeHeadPublic:
     _auditor(actor)
     system.runner.wait_for(system.ledger.recorder.max_notification_id() or 0, timeout=10)
     head = system.runner.seal()
@@ -201,7 +201,7 @@ def seal_now(system: SystemDep, actor: Principal) -> TreeHeadPublic:
     responses=READ,
     summary="That the event at a position is in the tree of a given size",
 )
-def inclusion(
+def get_inclusion_proof(
     system: SystemDep,
     actor: Principal,
     _: CaughtUp,
@@ -233,7 +233,7 @@ def inclusion(
     responses=READ,
     summary="That the tree of to_size extends the tree of from_size, unchanged",
 )
-def consistency(
+def get_consistency_proof(
     system: SystemDep,
     actor: Principal,
     _: CaughtUp,
@@ -257,5 +257,5 @@ def consistency(
 @router.get(
     "/public-key", response_model=PublicKey, summary="The Ed25519 key that signs tree heads (no key needed)"
 )
-def public_key(system: SystemDep) -> PublicKey:
+def get_public_key(system: SystemDep) -> PublicKey:
     return PublicKey(algorithm="Ed25519", public_key=system.runner.signer.public_hex)

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
 
 from api.deps import Cursor, Limit, Principal, ReadCall, SystemDep, WriteCall
-from api.routes import READ, WRITE
+from api.routes import READ, READ_ONE, WRITE
 from api.routes.loans import history_entry, loan_path
 from api.schemas.claims import (
     ApprovalCreate,
@@ -110,7 +110,7 @@ def list_claims(
 @router.get(
     "/claims/{claim_id}",
     response_model=ClaimPublic,
-    responses=READ,
+    responses=READ_ONE,
     summary="One claim as recorded now; its version is the ETag to send as If-Match",
 )
 def get_claim(scheme_id: Ref, claim_id: str, system: SystemDep, actor: Principal) -> JSONResponse:
@@ -171,7 +171,7 @@ def claim_public(scheme_id: str, claim: Claim) -> ClaimPublic:
     responses=READ,
     summary="Every fact of the claim, in order, with who recorded it",
 )
-def claim_history(
+def get_claim_history(
     scheme_id: Ref, claim_id: str, system: SystemDep, actor: Principal
 ) -> list[HistoryEntryPublic]:
     return [history_entry(e) for e in system.ledger.claim_history(actor, scheme_id, claim_id)]
@@ -184,7 +184,7 @@ def claim_history(
     response_model=Written,
     summary="Approve (a fund manager); at or above the threshold a second checker confirms",
 )
-def approve(scheme_id: Ref, claim_id: str, body: ApprovalCreate, call: WriteCall):
+def approve_claim(scheme_id: Ref, claim_id: str, body: ApprovalCreate, call: WriteCall):
     with call.run():
         receipt = call.ledger.approve_claim(
             call.actor, scheme_id, claim_id, body.amount, approved_on=body.approved_on
@@ -199,7 +199,7 @@ def approve(scheme_id: Ref, claim_id: str, body: ApprovalCreate, call: WriteCall
     response_model=Written,
     summary="Reject, with a reason (a fund manager; the second checker if awaiting)",
 )
-def reject(scheme_id: Ref, claim_id: str, body: RejectionCreate, call: WriteCall):
+def reject_claim(scheme_id: Ref, claim_id: str, body: RejectionCreate, call: WriteCall):
     with call.run():
         receipt = call.ledger.reject_claim(
             call.actor, scheme_id, claim_id, body.reason, rejected_on=body.rejected_on
@@ -214,7 +214,7 @@ def reject(scheme_id: Ref, claim_id: str, body: RejectionCreate, call: WriteCall
     response_model=Written,
     summary="Record a settlement payment of a party's share to the bank",
 )
-def pay(scheme_id: Ref, claim_id: str, body: PaymentCreate, call: WriteCall):
+def record_settlement_payment(scheme_id: Ref, claim_id: str, body: PaymentCreate, call: WriteCall):
     with call.run():
         receipt = call.ledger.pay_settlement(
             call.actor, scheme_id, claim_id, body.party_id, body.amount, paid_on=body.paid_on
@@ -229,7 +229,7 @@ def pay(scheme_id: Ref, claim_id: str, body: PaymentCreate, call: WriteCall):
     response_model=Written,
     summary="Record a recovery (the claim's bank); its net is shared back",
 )
-def recover(scheme_id: Ref, claim_id: str, body: RecoveryCreate, call: WriteCall):
+def record_recovery(scheme_id: Ref, claim_id: str, body: RecoveryCreate, call: WriteCall):
     with call.run():
         receipt = call.ledger.record_recovery(
             call.actor,
@@ -249,7 +249,7 @@ def recover(scheme_id: Ref, claim_id: str, body: RecoveryCreate, call: WriteCall
     response_model=Written,
     summary="Record the bank's payment of a party's recovery part",
 )
-def pay_recovery(scheme_id: Ref, claim_id: str, body: RecoveryPaymentCreate, call: WriteCall):
+def record_recovery_payment(scheme_id: Ref, claim_id: str, body: RecoveryPaymentCreate, call: WriteCall):
     with call.run():
         receipt = call.ledger.pay_recovery_part(
             call.actor, scheme_id, claim_id, body.party_id, body.amount, paid_on=body.paid_on

@@ -23,7 +23,7 @@ class HealthPublic(BaseModel):
     response_model=HealthPublic,
     summary="Alive; the log's last position and the projections' position",
 )
-def health(system: SystemDep) -> HealthPublic:
+def get_health(system: SystemDep) -> HealthPublic:
     return HealthPublic(
         status="ok",
         log_position=system.ledger.recorder.max_notification_id() or 0,

@@ -5,11 +5,13 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 from sqlalchemy import select, tuple_
+from starlette.exceptions import HTTPException
 
-from api.deps import Cursor, Limit, Principal, ReadCall, SystemDep, WriteCall
-from api.routes import READ, WRITE
+from api.deps import Cursor, Limit, Principal, ReadCall, SystemDep, WriteCall, fingerprint
+from api.routes import READ, READ_ONE, WRITE
 from api.schemas.common import Ref, Written, decode_cursor, encode_cursor, yuan
 from api.schemas.loans import (
     CoverIncomeCreate,
@@ -24,9 +26,10 @@ from api.schemas.loans import (
 )
 from api.schemas.reports import LoansPublic
 from ledger.actors import Role
-from ledger.service import Enrolment
+from ledger.errors import InvalidRequest
+from ledger.service import Enrolment, Receipt
 from ledger.service.queries import HistoryEntry
-from ledger.tape import COLUMNS, read_tape
+from ledger.tape import COLUMNS, TAPE_BYTES_MAX, read_tape
 from projections import reports, tables as t
 
 router = APIRouter(prefix="/v1/schemes/{scheme_id}", tags=["loans"])
@@ -45,7 +48,7 @@ def loan_path(scheme_id: str, bank_id: str, loan_ref: str) -> str:
     response_model=Written,
     summary="Enrol a loan (its bank)",
 )
-def enrol(scheme_id: Ref, bank_id: Ref, body: LoanCreate, call: WriteCall):
+def enrol_loan(scheme_id: Ref, bank_id: Ref, body: LoanCreate, call: WriteCall):
     enrolment = Enrolment(
         body.loan_ref,
         body.borrower_name,
@@ -70,18 +73,61 @@ def enrol(scheme_id: Ref, bank_id: Ref, body: LoanCreate, call: WriteCall):
     responses=WRITE,
     response_model=Written,
     summary="Enrol a bank's loan tape (CSV, UTF-8): every row, or none with a report of each bad row",
+    description=(
+        "Send the tape as a `multipart/form-data` upload with the CSV in the field `file` (as a "
+        "generated client or a browser form does), or as the raw body with `Content-Type: text/csv`. "
+        "Its columns are, in this order: `" + "`, `".join(COLUMNS) + "`. An `Idempotency-Key` "
+        "covers the CSV's bytes, however they were sent."
+    ),
     openapi_extra={
         "requestBody": {
             "required": True,
-            "content": {"text/csv": {"schema": {"type": "string"}, "example": TAPE_EXAMPLE}},
+            "content": {
+                "multipart/form-data": {
+                    "schema": {
+                        "type": "object",
+                        "required": ["file"],
+                        "properties": {
+                            "file": {
+                                "type": "string",
+                                "format": "binary",
+                                "description": "the tape: CSV, UTF-8, a header row then one loan a row",
+                            }
+                        },
+                    },
+                    "example": {"file": TAPE_EXAMPLE},
+                }
+            },
         }
     },
 )
-async def enrol_tape(scheme_id: Ref, bank_id: Ref, request: Request, call: WriteCall):
-    rows = read_tape(await request.body())
-    with call.run():
-        receipt = call.ledger.enrol_tape(call.actor, scheme_id, bank_id, rows)
+async def upload_loan_tape(scheme_id: Ref, bank_id: Ref, request: Request, call: WriteCall):
+    data = await _tape_bytes(request)
+
+    def enrol() -> Receipt:
+        # Reading and enrolling a large tape takes seconds: off the event loop, so that other
+        # requests do not wait on it.
+        rows = read_tape(data)
+        with call.run():
+            return call.ledger.enrol_tape(call.actor, scheme_id, bank_id, rows)
+
+    call.request_hash = fingerprint(request, data)
+    receipt = await run_in_threadpool(enrol)
     return call.answer(receipt, {"loans": f"/v1/schemes/{scheme_id}/loans?bank_id={bank_id}"})
+
+
+async def _tape_bytes(request: Request) -> bytes:
+    """The CSV of a tape: the `file` field of a multipart upload, or the raw body."""
+    if not request.headers.get("content-type", "").lower().startswith("multipart/form-data"):
+        return await request.body()
+    try:
+        form = await request.form(max_files=1, max_fields=1, max_part_size=TAPE_BYTES_MAX)
+    except HTTPException as error:  # Starlette's answer to a malformed multipart body
+        raise InvalidRequest(f"the multipart upload cannot be read: {error.detail}", field="file") from None
+    upload = form.get("file")
+    if upload is None:
+        raise InvalidRequest("a multipart tape upload needs its CSV in the field 'file'", field="file")
+    return upload.encode() if isinstance(upload, str) else await upload.read()
 
 
 @router.get(
@@ -155,7 +201,7 @@ def _day(value: object) -> str | None:
 @router.get(
     "/banks/{bank_id}/loans/{loan_ref}",
     response_model=LoanPublic,
-    responses=READ,
+    responses=READ_ONE,
     summary="One loan as recorded now; its version is the ETag to send as If-Match",
 )
 def get_loan(
@@ -200,7 +246,7 @@ def get_loan(
     responses=READ,
     summary="Every fact of the loan, in order, with who recorded it",
 )
-def loan_history(
+def get_loan_history(
     scheme_id: Ref, bank_id: Ref, loan_ref: Ref, system: SystemDep, actor: Principal
 ) -> list[HistoryEntryPublic]:
     return [history_entry(e) for e in system.ledger.loan_history(actor, scheme_id, bank_id, loan_ref)]
@@ -231,7 +277,9 @@ def history_entry(e: HistoryEntry) -> HistoryEntryPublic:
     response_model=Written,
     summary="Record the disbursement (its bank)",
 )
-def disburse(scheme_id: Ref, bank_id: Ref, loan_ref: Ref, body: DisbursementCreate, call: WriteCall):
+def record_disbursement(
+    scheme_id: Ref, bank_id: Ref, loan_ref: Ref, body: DisbursementCreate, call: WriteCall
+):
     with call.run():
         receipt = call.ledger.disburse(
             call.actor, scheme_id, bank_id, loan_ref, body.amount, disbursed_on=body.disbursed_on
@@ -246,7 +294,7 @@ def disburse(scheme_id: Ref, bank_id: Ref, loan_ref: Ref, body: DisbursementCrea
     response_model=Written,
     summary="Record a repayment (its bank)",
 )
-def repay(scheme_id: Ref, bank_id: Ref, loan_ref: Ref, body: RepaymentCreate, call: WriteCall):
+def record_repayment(scheme_id: Ref, bank_id: Ref, loan_ref: Ref, body: RepaymentCreate, call: WriteCall):
     with call.run():
         receipt = call.ledger.repay(
             call.actor,
@@ -267,7 +315,7 @@ def repay(scheme_id: Ref, bank_id: Ref, loan_ref: Ref, body: RepaymentCreate, ca
     response_model=Written,
     summary="Declare the loan in default (its bank)",
 )
-def default(scheme_id: Ref, bank_id: Ref, loan_ref: Ref, body: DefaultCreate, call: WriteCall):
+def declare_default(scheme_id: Ref, bank_id: Ref, loan_ref: Ref, body: DefaultCreate, call: WriteCall):
     with call.run():
         receipt = call.ledger.declare_default(
             call.actor,
@@ -287,7 +335,7 @@ def default(scheme_id: Ref, bank_id: Ref, loan_ref: Ref, body: DefaultCreate, ca
     response_model=Written,
     summary="Withdraw the loan before disbursement (its bank)",
 )
-def withdraw(scheme_id: Ref, bank_id: Ref, loan_ref: Ref, body: WithdrawalCreate, call: WriteCall):
+def withdraw_loan(scheme_id: Ref, bank_id: Ref, loan_ref: Ref, body: WithdrawalCreate, call: WriteCall):
     with call.run():
         receipt = call.ledger.withdraw(
             call.actor, scheme_id, bank_id, loan_ref, reason=body.reason, withdrawn_on=body.withdrawn_on
@@ -302,7 +350,7 @@ def withdraw(scheme_id: Ref, bank_id: Ref, loan_ref: Ref, body: WithdrawalCreate
     response_model=Written,
     summary="Write the loan off once its claim is settled or rejected (its bank, a fund manager)",
 )
-def write_off(scheme_id: Ref, bank_id: Ref, loan_ref: Ref, body: WriteOffCreate, call: WriteCall):
+def write_off_loan(scheme_id: Ref, bank_id: Ref, loan_ref: Ref, body: WriteOffCreate, call: WriteCall):
     with call.run():
         receipt = call.ledger.write_off(
             call.actor, scheme_id, bank_id, loan_ref, written_off_on=body.written_off_on
@@ -317,7 +365,7 @@ def write_off(scheme_id: Ref, bank_id: Ref, loan_ref: Ref, body: WriteOffCreate,
     response_model=Written,
     summary="Record a premium (the loan's insurer, or a fund manager naming it)",
 )
-def premium(scheme_id: Ref, bank_id: Ref, loan_ref: Ref, body: CoverIncomeCreate, call: WriteCall):
+def record_premium(scheme_id: Ref, bank_id: Ref, loan_ref: Ref, body: CoverIncomeCreate, call: WriteCall):
     with call.run():
         receipt = call.ledger.record_premium(
             call.actor,
@@ -338,7 +386,7 @@ def premium(scheme_id: Ref, bank_id: Ref, loan_ref: Ref, body: CoverIncomeCreate
     response_model=Written,
     summary="Record a guarantee fee (the loan's guarantor, or a fund manager naming it)",
 )
-def fee(scheme_id: Ref, bank_id: Ref, loan_ref: Ref, body: CoverIncomeCreate, call: WriteCall):
+def record_fee(scheme_id: Ref, bank_id: Ref, loan_ref: Ref, body: CoverIncomeCreate, call: WriteCall):
     with call.run():
         receipt = call.ledger.record_fee(
             call.actor,

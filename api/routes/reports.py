@@ -55,7 +55,7 @@ def _meta(read: ReadCall, scheme_id: str, conn: Any) -> dict[str, Any]:
     responses=READ,
     summary="Each party's accounts; the trial balance is checked",
 )
-def balances(scheme_id: Ref, read: ReadCall) -> dict[str, Any]:
+def get_balances_report(scheme_id: Ref, read: ReadCall) -> dict[str, Any]:
     with read.engine.connect() as conn:
         meta = _meta(read, scheme_id, conn)
         rows = [_amounts(asdict(b)) for b in reports.balances(conn, scheme_id) if _mine(read, b.party_id)]
@@ -68,7 +68,7 @@ def balances(scheme_id: Ref, read: ReadCall) -> dict[str, Any]:
     responses=READ,
     summary="Who owes whom: per claim, in total, and net per pair",
 )
-def owed(scheme_id: Ref, read: ReadCall) -> dict[str, Any]:
+def get_owed_report(scheme_id: Ref, read: ReadCall) -> dict[str, Any]:
     party = None if read.actor.role in OVERSEERS else read.actor.party_id
     with read.engine.connect() as conn:
         meta = _meta(read, scheme_id, conn)
@@ -93,7 +93,7 @@ def _debt(debt: reports.Debt) -> dict[str, str]:
     responses=READ,
     summary="Loss ratios gross and net (%), of the scheme and each party",
 )
-def loss_ratios(scheme_id: Ref, read: ReadCall) -> dict[str, Any]:
+def get_loss_ratios_report(scheme_id: Ref, read: ReadCall) -> dict[str, Any]:
     with read.engine.connect() as conn:
         meta = _meta(read, scheme_id, conn)
         rows = [
@@ -110,7 +110,7 @@ def loss_ratios(scheme_id: Ref, read: ReadCall) -> dict[str, Any]:
     responses=READ,
     summary="Exposure against the leverage limit, and the headroom",
 )
-def exposure(scheme_id: Ref, read: ReadCall) -> dict[str, Any]:
+def get_exposure_report(scheme_id: Ref, read: ReadCall) -> dict[str, Any]:
     read.only(Role.FUND_MANAGER, Role.REGULATOR, Role.GOVERNMENT, action="read the scheme's exposure")
     with read.engine.connect() as conn:
         meta = _meta(read, scheme_id, conn)
@@ -123,7 +123,7 @@ def exposure(scheme_id: Ref, read: ReadCall) -> dict[str, Any]:
     responses=READ,
     summary="Government funds: contributions − payments + recovery parts",
 )
-def funds(scheme_id: Ref, read: ReadCall) -> dict[str, Any]:
+def get_funds_report(scheme_id: Ref, read: ReadCall) -> dict[str, Any]:
     read.only(Role.FUND_MANAGER, Role.REGULATOR, Role.GOVERNMENT, action="read fund balances")
     with read.engine.connect() as conn:
         meta = _meta(read, scheme_id, conn)
@@ -137,7 +137,7 @@ def funds(scheme_id: Ref, read: ReadCall) -> dict[str, Any]:
     responses=READ,
     summary="Circuit breakers: tripped, reset, the figure at the trip",
 )
-def breakers(scheme_id: Ref, read: ReadCall) -> dict[str, Any]:
+def get_breakers_report(scheme_id: Ref, read: ReadCall) -> dict[str, Any]:
     with read.engine.connect() as conn:
         meta = _meta(read, scheme_id, conn)
         rows = [
@@ -154,7 +154,7 @@ def breakers(scheme_id: Ref, read: ReadCall) -> dict[str, Any]:
     responses=READ,
     summary="Claims at each status, their amounts, the oldest's age",
 )
-def claims_queue(scheme_id: Ref, read: ReadCall) -> dict[str, Any]:
+def get_claims_queue_report(scheme_id: Ref, read: ReadCall) -> dict[str, Any]:
     read.only(*OVERSEERS, action="read the whole claims queue (list /claims for your own)")
     with read.engine.connect() as conn:
         meta = _meta(read, scheme_id, conn)
@@ -168,7 +168,7 @@ def claims_queue(scheme_id: Ref, read: ReadCall) -> dict[str, Any]:
     responses=READ,
     summary="The loan book by bank, state, product and cover",
 )
-def loan_book(scheme_id: Ref, read: ReadCall) -> dict[str, Any]:
+def get_loan_book_report(scheme_id: Ref, read: ReadCall) -> dict[str, Any]:
     read.only(Role.FUND_MANAGER, Role.REGULATOR, Role.BANK, action="read the loan book")
     with read.engine.connect() as conn:
         meta = _meta(read, scheme_id, conn)
@@ -186,7 +186,7 @@ def loan_book(scheme_id: Ref, read: ReadCall) -> dict[str, Any]:
     responses=READ,
     summary="Progress toward the programme's targets, year by year",
 )
-def targets(scheme_id: Ref, read: ReadCall) -> dict[str, Any]:
+def get_targets_report(scheme_id: Ref, read: ReadCall) -> dict[str, Any]:
     read.only(Role.FUND_MANAGER, Role.REGULATOR, Role.GOVERNMENT, action="read the programme's targets")
     with read.engine.connect() as conn:
         meta = _meta(read, scheme_id, conn)

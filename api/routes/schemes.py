@@ -120,7 +120,7 @@ def list_members(scheme_id: SchemeId, read: ReadCall) -> list[MemberPublic]:
     response_model=Written,
     summary="Publish a rule version (fund manager); refused with every problem listed",
 )
-def publish_rules(scheme_id: SchemeId, body: RuleVersionCreate, call: WriteCall):
+def publish_rule_version(scheme_id: SchemeId, body: RuleVersionCreate, call: WriteCall):
     with call.run():
         receipt = call.ledger.publish_rules(
             call.actor, scheme_id, body.document, published_on=body.published_on
@@ -231,7 +231,7 @@ def set_targets(scheme_id: SchemeId, body: TargetsUpdate, call: WriteCall):
     response_model=Written,
     summary="Record a contribution to a government fund",
 )
-def contribute(scheme_id: SchemeId, body: ContributionCreate, call: WriteCall):
+def record_contribution(scheme_id: SchemeId, body: ContributionCreate, call: WriteCall):
     with call.run():
         receipt = call.ledger.record_contribution(
             call.actor, scheme_id, body.party_id, body.amount, contributed_on=body.contributed_on
@@ -266,7 +266,7 @@ def reset_breaker(
     response_model=Written,
     summary="Reverse a fact recorded by mistake, naming it and why",
 )
-def reverse(scheme_id: SchemeId, body: ReversalCreate, call: WriteCall):
+def reverse_fact(scheme_id: SchemeId, body: ReversalCreate, call: WriteCall):
     with call.run():
         receipt = call.ledger.reverse(
             call.actor, scheme_id, body.fact_id, body.reason, reversed_on=body.reversed_on

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from api.schemas.common import Instant
 
 
 class AuditEvent(BaseModel):
@@ -27,8 +30,8 @@ class AuditEvent(BaseModel):
     role: str = Field(examples=["bank"])
     actor_party_id: str | None = Field(examples=["bank-a"])
     request_id: str = Field(examples=["9b1d4c0e…"])
-    business_date: str = Field(examples=["2019-06-03"])
-    recorded_at: str = Field(examples=["2019-06-03T02:11:09.512331+00:00"])
+    business_date: date = Field(examples=["2019-06-03"])
+    recorded_at: Instant = Field(examples=["2019-06-03T02:11:09.512331+00:00"])
 
 
 class AuditEventsPublic(BaseModel):
@@ -46,7 +49,7 @@ class AggregateAsOf(BaseModel):
 class TreeHeadPublic(BaseModel):
     size: int = Field(examples=[3773])
     root: str = Field(examples=["5e1a…"])
-    sealed_at: str = Field(examples=["2020-12-31T16:00:00.000000+00:00"])
+    sealed_at: Instant = Field(examples=["2020-12-31T16:00:00.000000+00:00"])
     signature: str = Field(examples=["b0c4…"], description="Ed25519 over the tree head message")
     public_key: str = Field(examples=["3b6a…"])
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict
+from datetime import date
 
-from api.schemas.common import Body, Day, Reason, Ref, Yuan, YuanOrZero
+from pydantic import BaseModel, ConfigDict, Field
+
+from api.schemas.common import Amount, Body, Day, Reason, Ref, Yuan, YuanOrZero
 
 
 class ClaimCreate(Body):
@@ -74,13 +76,13 @@ class RecoveryPaymentCreate(Body):
 
 class ClaimPartyPublic(BaseModel):
     party_id: str
-    key: str
-    bp: int
-    allocated: str
-    paid: str
-    owed_to_bank: str
-    recovered: str
-    owed_by_bank: str
+    key: str = Field(description="the share's key in the rule version: bank, guarantor, a fund's party id …")
+    bp: int = Field(description="the share in basis points")
+    allocated: Amount
+    paid: Amount
+    owed_to_bank: Amount
+    recovered: Amount
+    owed_by_bank: Amount
 
     model_config = ConfigDict(
         json_schema_extra={
@@ -100,21 +102,29 @@ class ClaimPartyPublic(BaseModel):
     )
 
 
+class FirstApprovalPublic(BaseModel):
+    """The first checker's approval of a claim at or above the second-approval threshold."""
+
+    principal_id: str
+    amount: Amount
+    approved_on: date
+
+
 class ClaimPublic(BaseModel):
     scheme_id: str
     claim_id: str
     bank_id: str
     loan_ref: str
     status: str
-    claimed: str
-    approved: str | None
-    filed_on: str
-    approved_on: str | None
-    first_approval: dict | None
+    claimed: Amount
+    approved: Amount | None
+    filed_on: date
+    approved_on: date | None
+    first_approval: FirstApprovalPublic | None
     rule_version: int | None
     reason: str | None
     parties: list[ClaimPartyPublic]
-    recovered_net: str
+    recovered_net: Amount
     version: int
     links: dict[str, str]
 
@@ -153,9 +163,9 @@ class ClaimListed(BaseModel):
     bank_id: str
     loan_ref: str
     status: str
-    claimed: str
-    approved: str | None
-    filed_on: str
+    claimed: Amount
+    approved: Amount | None
+    filed_on: date
     age_days: int
     links: dict[str, str]
 

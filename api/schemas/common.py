@@ -4,10 +4,18 @@ from __future__ import annotations
 
 import base64
 import json
-from datetime import date
+from datetime import date, datetime
 from typing import Annotated, Any
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, WithJsonSchema
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    WithJsonSchema,
+)
 from pydantic_core import PydanticCustomError
 
 from ledger.calendar import parse_date
@@ -16,6 +24,8 @@ from ledger.money import Money, format_fen, parse_fen
 from ledger.uscc import validate_uscc
 
 YUAN_PATTERN = r"^(0|[1-9][0-9]*)(\.[0-9]{1,2})?$"
+AMOUNT_PATTERN = r"^-?(0|[1-9][0-9]*)\.[0-9]{2}$"  # what the ledger answers: always two decimals
+PERCENT_PATTERN = r"^-?[0-9]+\.[0-9]{2}$"
 REF_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
 PAGE_ITEMS_MAX = 500
 
@@ -88,6 +98,40 @@ Uscc = Annotated[
     ),
 ]
 Ref = Annotated[str, Field(pattern=REF_PATTERN, examples=["icbc-hebi"])]
+
+# Fields of answers. Amounts are yuan strings with exactly two decimals (negative where a balance
+# can be); dates are business dates; instants are ISO 8601 with their offset.
+Amount = Annotated[
+    str,
+    Field(
+        pattern=AMOUNT_PATTERN,
+        examples=["1234567.89"],
+        description="yuan with exactly two decimals, as a string",
+    ),
+]
+Percent = Annotated[
+    str, Field(pattern=PERCENT_PATTERN, examples=["61.73"], description="percent, two decimals")
+]
+
+
+def _instant(value: str) -> str:
+    if datetime.fromisoformat(value).tzinfo is None:
+        raise ValueError(f"{value!r} has no UTC offset")
+    return value
+
+
+Instant = Annotated[
+    str,
+    AfterValidator(_instant),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "format": "date-time",
+            "examples": ["2019-05-02T09:13:44.123456+00:00"],
+            "description": "an instant, ISO 8601 with its UTC offset",
+        }
+    ),
+]
 Reason = Annotated[str, Field(min_length=1, max_length=2000, examples=["keyed 100,000.00 for 10,000.00"])]
 
 
@@ -99,19 +143,31 @@ class Body(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+class FieldProblem(BaseModel):
+    """One bad field of a malformed request."""
+
+    field: str = Field(
+        examples=["body.principal"], description="where: body, query, header or path, then the name"
+    )
+    code: str = Field(examples=["invalid_amount"])
+    message: str = Field(examples=["principal '12.345' has more than two decimals"])
+
+
 class Problem(BaseModel):
     """An RFC 9457 problem: the rule book's error code, a sentence naming the offending value, and
     the figures involved (the limit, the current value)."""
 
-    type: str
+    type: str = Field(description="a URI naming the code")
     title: str
     status: int
-    code: str
-    detail: str
-    instance: str
-    request_id: str = ""
-    figures: dict[str, Any] | None = None
-    errors: list[dict[str, Any]] | None = None
+    code: str = Field(description="the rule book's error code: what a program branches on")
+    detail: str = Field(description="a sentence naming the offending value")
+    instance: str = Field(description="the path of the request")
+    request_id: str = Field(default="", description="the X-Request-Id of the request, to quote in a query")
+    figures: dict[str, Any] | None = Field(default=None, description="the figures involved: limit, value …")
+    errors: list[FieldProblem] | None = Field(
+        default=None, description="every bad field, when the body was malformed"
+    )
 
     model_config = ConfigDict(
         json_schema_extra={
@@ -134,7 +190,7 @@ class Problem(BaseModel):
 class Written(BaseModel):
     """What a write recorded: the log position (for read-your-writes), the ids it created."""
 
-    position: int = Field(examples=[1234])
+    position: int = Field(examples=[1234], description="the log position written: pass it as after_position")
     fact_id: str | None = Field(default=None, examples=["icbc-hebi:HB2019-0001:repayment:2"])
     claim_id: str | None = Field(default=None, examples=["icbc-hebi:HB2019-0001:claim:1"])
     status: str | None = Field(default=None, examples=["approved"])

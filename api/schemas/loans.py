@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from pydantic import BaseModel, ConfigDict, Field
 
-from api.schemas.common import Body, Day, Ref, Uscc, Yuan, YuanOrZero
+from api.schemas.common import Amount, Body, Day, Instant, Ref, Uscc, Yuan, YuanOrZero
 
 
 class LoanCreate(Body):
@@ -48,20 +50,20 @@ class LoanPublic(BaseModel):
     borrower_uscc: str
     product: str
     tags: list[str]
-    principal: str
+    principal: Amount
     rate_bp: int
     term_months: int
     cover: str
     cover_party_id: str | None
     rule_version: int
     state: str
-    enrolled_on: str
-    disbursed_on: str | None
-    defaulted_on: str | None
-    principal_repaid: str
-    interest_repaid: str
-    outstanding: str
-    outstanding_at_default: str | None
+    enrolled_on: date
+    disbursed_on: date | None
+    defaulted_on: date | None
+    principal_repaid: Amount
+    interest_repaid: Amount
+    outstanding: Amount
+    outstanding_at_default: Amount | None
     current_claim_id: str | None
     version: int
     links: dict[str, str]
@@ -155,11 +157,11 @@ class FactPublic(BaseModel):
     party_id: str
     counterparty_id: str
     claim_id: str
-    amount: str
-    business_date: str
+    amount: Amount
+    business_date: date
     position: int
     reversed: bool
-    reversed_on: str | None
+    reversed_on: date | None
     reason: str | None
     details: dict
 
@@ -188,8 +190,8 @@ class FactPublic(BaseModel):
 class HistoryEntryPublic(BaseModel):
     version: int
     fact: str
-    business_date: str
-    recorded_at: str
+    business_date: date
+    recorded_at: Instant
     principal_id: str
     role: str
     party_id: str | None

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.schemas.claims import ClaimListed
+from api.schemas.common import Amount, Percent
 from api.schemas.loans import LoanPublic
 from api.schemas.schemes import PartyPublic, SchemePublic
 
@@ -14,32 +17,32 @@ class ReportMeta(BaseModel):
     as_of_historical: bool = Field(
         examples=[False], description="true when asked as_of_date or as_of_position"
     )
-    today: str = Field(examples=["2020-12-31"], description="the date ages and rules in force are taken on")
+    today: date = Field(examples=["2020-12-31"], description="the date ages and rules in force are taken on")
 
 
 class PartyBalancesPublic(BaseModel):
     party_id: str = Field(examples=["guar-a"])
     role: str = Field(examples=["guarantor"])
-    cash: str = Field(examples=["-493827.15"], description="net cash through the pool (a fund's balance)")
-    contributions: str = Field(examples=["0.00"])
-    owed_to_others: str = Field(examples=["0.00"])
-    owed_by_others: str = Field(examples=["115061.73"])
-    losses_borne: str = Field(examples=["493827.15"])
-    recoveries: str = Field(examples=["115061.73"])
-    premiums: str = Field(examples=["0.00"])
-    fees: str = Field(examples=["0.00"])
-    approved_losses: str = Field(examples=["0.00"], description="a bank's approved claims")
+    cash: Amount = Field(examples=["-493827.15"], description="net cash through the pool (a fund's balance)")
+    contributions: Amount = Field(examples=["0.00"])
+    owed_to_others: Amount = Field(examples=["0.00"])
+    owed_by_others: Amount = Field(examples=["115061.73"])
+    losses_borne: Amount = Field(examples=["493827.15"])
+    recoveries: Amount = Field(examples=["115061.73"])
+    premiums: Amount = Field(examples=["0.00"])
+    fees: Amount = Field(examples=["0.00"])
+    approved_losses: Amount = Field(examples=["0.00"], description="a bank's approved claims")
 
 
 class BalancesReport(ReportMeta):
     parties: list[PartyBalancesPublic]
-    trial_balance: str = Field(examples=["0.00"], description="always 0.00: checked when read")
+    trial_balance: Amount = Field(examples=["0.00"], description="always 0.00: checked when read")
 
 
 class DebtPublic(BaseModel):
     debtor: str = Field(examples=["guar-a"])
     creditor: str = Field(examples=["bank-a"])
-    amount: str = Field(examples=["493827.15"])
+    amount: Amount = Field(examples=["493827.15"])
     claim_id: str = Field(default="", examples=["bank-a:L1:claim:1"])
 
 
@@ -52,11 +55,11 @@ class OwedReport(ReportMeta):
 class LossRatioPublic(BaseModel):
     subject: str = Field(examples=["hebi"])
     role: str = Field(examples=["scheme"])
-    loss: str = Field(examples=["1234567.89"])
-    recovered: str = Field(examples=["287654.32"])
-    base: str = Field(examples=["2000000.00"], description="disbursed, premiums, fees or contributions")
-    gross_percent: str | None = Field(examples=["61.73"])
-    net_percent: str | None = Field(examples=["47.35"])
+    loss: Amount = Field(examples=["1234567.89"])
+    recovered: Amount = Field(examples=["287654.32"])
+    base: Amount = Field(examples=["2000000.00"], description="disbursed, premiums, fees or contributions")
+    gross_percent: Percent | None = Field(examples=["61.73"])
+    net_percent: Percent | None = Field(examples=["47.35"])
 
 
 class LossRatiosReport(ReportMeta):
@@ -64,20 +67,20 @@ class LossRatiosReport(ReportMeta):
 
 
 class ExposureReport(ReportMeta):
-    exposure: str = Field(examples=["99500000.00"])
-    paid_in: str = Field(examples=["10000000.00"])
+    exposure: Amount = Field(examples=["99500000.00"])
+    paid_in: Amount = Field(examples=["10000000.00"])
     leverage_multiple: int | None = Field(examples=[10])
-    limit: str | None = Field(examples=["100000000.00"])
-    headroom: str | None = Field(examples=["500000.00"])
+    limit: Amount | None = Field(examples=["100000000.00"])
+    headroom: Amount | None = Field(examples=["500000.00"])
 
 
 class FundPublic(BaseModel):
     party_id: str = Field(examples=["city-fund"])
-    contributions: str = Field(examples=["1500000.00"])
-    payments: str = Field(examples=["600000.00"])
-    recoveries_in: str = Field(examples=["0.00"])
-    balance: str = Field(examples=["900000.00"])
-    drawdown_percent: str | None = Field(examples=["40.00"])
+    contributions: Amount = Field(examples=["1500000.00"])
+    payments: Amount = Field(examples=["600000.00"])
+    recoveries_in: Amount = Field(examples=["0.00"])
+    balance: Amount = Field(examples=["900000.00"])
+    drawdown_percent: Percent | None = Field(examples=["40.00"])
 
 
 class FundsReport(ReportMeta):
@@ -89,13 +92,13 @@ class BreakerPublic(BaseModel):
     kind: str = Field(examples=["bank_loss_rate"])
     party_id: str = Field(examples=["bank-b"])
     tripped: bool
-    figure: str = Field(examples=["1600000.00"])
-    base: str = Field(examples=["50000000.00"])
-    figure_percent: str | None = Field(examples=["3.20"])
+    figure: Amount = Field(examples=["1600000.00"])
+    base: Amount = Field(examples=["50000000.00"])
+    figure_percent: Percent | None = Field(examples=["3.20"])
     threshold_bp: int = Field(examples=[300])
-    tripped_on: str = Field(examples=["2019-06-01"])
+    tripped_on: date = Field(examples=["2019-06-01"])
     trigger: str = Field(examples=["bank-b:L2:default"])
-    reset_on: str | None = Field(examples=[None])
+    reset_on: date | None = Field(examples=[None])
     reset_reason: str | None = Field(examples=[None])
 
 
@@ -106,8 +109,8 @@ class BreakersReport(ReportMeta):
 class QueueStatusPublic(BaseModel):
     status: str = Field(examples=["awaiting_second_approval"])
     claims: int = Field(examples=[3])
-    claimed: str = Field(examples=["3600000.00"])
-    approved: str = Field(examples=["0.00"])
+    claimed: Amount = Field(examples=["3600000.00"])
+    approved: Amount = Field(examples=["0.00"])
     oldest_age_days: int | None = Field(examples=[12])
 
 
@@ -121,8 +124,8 @@ class LoanBookGroup(BaseModel):
     product: str = Field(examples=["tech_loan"])
     cover: str = Field(examples=["guaranteed"])
     loans: int = Field(examples=[42])
-    principal: str = Field(examples=["84000000.00"])
-    exposure: str = Field(examples=["61000000.00"])
+    principal: Amount = Field(examples=["84000000.00"])
+    exposure: Amount = Field(examples=["61000000.00"])
 
 
 class LoanBookReport(ReportMeta):
@@ -132,20 +135,20 @@ class LoanBookReport(ReportMeta):
 class TargetPublic(BaseModel):
     target_id: str = Field(examples=["lending-2020"])
     metric: str = Field(examples=["cumulative_lending"])
-    goal: str | int = Field(examples=["1000000000.00"], description="yuan, or a count of firms")
-    by: str = Field(examples=["2020-12-31"])
-    reached_by_then: str | int = Field(examples=["1081700000.00"])
-    reached_now: str | int = Field(examples=["1081700000.00"])
-    percent: str | None = Field(examples=["108.17"])
+    goal: Amount | int = Field(examples=["1000000000.00"], description="yuan, or a count of firms")
+    by: date = Field(examples=["2020-12-31"])
+    reached_by_then: Amount | int = Field(examples=["1081700000.00"])
+    reached_now: Amount | int = Field(examples=["1081700000.00"])
+    percent: Percent | None = Field(examples=["108.17"])
     met: bool
 
 
 class YearPublic(BaseModel):
     year: int = Field(examples=[2019])
-    disbursed: str = Field(examples=["700400000.00"])
+    disbursed: Amount = Field(examples=["700400000.00"])
     loans: int = Field(examples=[120])
     firms_new: int = Field(examples=[110])
-    contributed: str = Field(examples=["20000000.00"])
+    contributed: Amount = Field(examples=["20000000.00"])
 
 
 class TargetsReport(ReportMeta):

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from api.schemas.common import Body, Day, Reason, Ref, Yuan
+from api.schemas.common import Amount, Body, Day, Reason, Ref, Yuan
 
 
 class PartyCreate(Body):
@@ -50,10 +51,10 @@ class SchemePublic(BaseModel):
     scheme_id: str
     name: str
     demo: bool
-    created_on: str
+    created_on: date
     rule_versions: int
-    exposure: str
-    paid_in: str
+    exposure: Amount
+    paid_in: Amount
     links: dict[str, str]
 
     model_config = ConfigDict(
@@ -86,7 +87,7 @@ class MemberPublic(BaseModel):
     party_id: str
     role: str
     name: str
-    admitted_on: str
+    admitted_on: date
 
     model_config = ConfigDict(
         json_schema_extra={
@@ -131,8 +132,8 @@ class RuleVersionCreate(Body):
 
 class RuleVersionPublic(BaseModel):
     number: int
-    effective_from: str
-    published_on: str
+    effective_from: date
+    published_on: date
     document: dict[str, Any]
 
     model_config = ConfigDict(
@@ -247,10 +248,10 @@ class AllocationPartPublic(BaseModel):
     party_id: str
     key: str
     bp: int
-    split: str
-    cut: str
-    overflow: str
-    allocated: str
+    split: Amount
+    cut: Amount
+    overflow: Amount
+    allocated: Amount
 
     model_config = ConfigDict(
         json_schema_extra={
@@ -271,7 +272,7 @@ class AllocationPartPublic(BaseModel):
 
 class WhatIfPublic(BaseModel):
     rule_version: int
-    approved: str
+    approved: Amount
     parts: list[AllocationPartPublic]
 
     model_config = ConfigDict(
