@@ -167,3 +167,46 @@ def test_a_loan_tape_is_enrolled_whole_or_refused_row_by_row(api: Api) -> None:
         path, content=f"{header}\n{good}".replace("Firm One", "企业").encode("gbk"), headers=headers
     )
     assert gbk.status_code == 422 and "not UTF-8" in gbk.json()["detail"]
+
+
+def test_a_tape_sent_as_a_file_upload_is_the_same_request_as_the_raw_csv(api: Api) -> None:
+    """A retried multipart upload has a new boundary; its Idempotency-Key still stands for the CSV."""
+    contributed = api.post(
+        "fm",
+        f"/v1/schemes/{SCHEME}/contributions",
+        {"party_id": "city-fund", "amount": "10000000.00", "contributed_on": "2018-02-01"},
+    )
+    assert contributed.status_code == 201
+    tape = f"{','.join(COLUMNS)}\nT1,Firm One,{uscc(11)},tech_loan,,100000.00,450,24,2019-03-01,direct,\n"
+    path = f"/v1/schemes/{SCHEME}/banks/bank-a/loan-tapes"
+    headers = api.as_("bank-a") | {"Idempotency-Key": "tape-2019-03"}
+    uploaded = api.client.post(path, files={"file": ("tape.csv", tape.encode(), "text/csv")}, headers=headers)
+    assert uploaded.status_code == 201, uploaded.text
+    before = events(api)
+    again = api.client.post(
+        path, files={"file": ("tape (1).csv", tape.encode(), "text/csv")}, headers=headers
+    )
+    raw = api.client.post(path, content=tape.encode(), headers=headers | {"Content-Type": "text/csv"})
+    for replay in (again, raw):
+        assert replay.status_code == 201 and replay.headers["Idempotent-Replayed"] == "true"
+        assert replay.json() == uploaded.json()
+    other = api.client.post(
+        path, files={"file": ("tape.csv", tape.replace("100000.00", "200000.00").encode())}, headers=headers
+    )
+    assert other.status_code == 409 and other.json()["code"] == "idempotency_conflict"
+    assert events(api) == before
+
+
+def test_a_multipart_upload_without_its_file_field_is_refused_naming_the_field(api: Api) -> None:
+    path = f"/v1/schemes/{SCHEME}/banks/bank-a/loan-tapes"
+    before = events(api)
+    wrong = api.client.post(path, files={"tape": ("tape.csv", b"loan_ref\n")}, headers=api.as_("bank-a"))
+    assert wrong.status_code == 422 and wrong.json()["code"] == "invalid_request"
+    assert "'file'" in wrong.json()["detail"]
+    broken = api.client.post(
+        path,
+        content=b'--x\r\nContent-Disposition: form-data; name="file"\r\n\r\nno end',
+        headers=api.as_("bank-a") | {"Content-Type": "multipart/form-data; boundary=x"},
+    )
+    assert broken.status_code == 422 and broken.json()["code"] == "invalid_request", broken.text
+    assert events(api) == before

@@ -1,5 +1,5 @@
-"""The real server: `riskpool serve` in its own process on a free port, over an SQLite file,
-with API keys made by `riskpool keys create`."""
+"""The real server: `riskpool serve` in its own process on a free port, over an SQLite file or a
+PostgreSQL schema, with API keys made by `riskpool keys create`."""
 
 from __future__ import annotations
 
@@ -45,11 +45,12 @@ class Server:
         return httpx.Client(base_url=self.url, headers=headers, timeout=30)
 
 
-@pytest.fixture
-def server(tmp_path: Path) -> Iterator[Server]:
+def start_server(database_url: str, tmp_path: Path) -> Server:
+    """`riskpool serve` over a store, on a free port, once its health route answers."""
     port = free_port()
     env = os.environ | {
-        "RISKPOOL_DATABASE_URL": f"sqlite:///{tmp_path / 'riskpool.db'}",
+        "RISKPOOL_DATABASE_URL": database_url,
+        "RISKPOOL_AUDIT_KEY_FILE": str(tmp_path / "riskpool.audit-key"),
         "PYTHONPATH": os.getcwd(),
         "COLUMNS": "250",
     }
@@ -61,13 +62,31 @@ def server(tmp_path: Path) -> Iterator[Server]:
     while True:
         try:
             if httpx.get(f"{url}/v1/health", timeout=1).status_code == 200:
-                break
+                return Server(url, env, process)
         except httpx.HTTPError:
             pass
         if time.monotonic() > deadline or process.poll() is not None:
             process.kill()
             raise RuntimeError(f"the server did not start: {process.stdout.read().decode()}")  # type: ignore[union-attr]
         time.sleep(0.1)
-    yield Server(url, env, process)
-    process.terminate()
-    process.wait(timeout=10)
+
+
+def stop(server: Server) -> None:
+    server.process.terminate()
+    server.process.wait(timeout=10)
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[Server]:
+    """The server over an SQLite file."""
+    running = start_server(f"sqlite:///{tmp_path / 'riskpool.db'}", tmp_path)
+    yield running
+    stop(running)
+
+
+@pytest.fixture
+def server_on_each_store(database_url: str, tmp_path: Path) -> Iterator[Server]:
+    """The server over an SQLite file, and over a PostgreSQL schema."""
+    running = start_server(database_url, tmp_path)
+    yield running
+    stop(running)
