@@ -2,6 +2,7 @@ Feature: Access control
   Each caller holds an API key of one role. A bank sees and acts on its own loans only; a
   regulator reads everything and changes nothing; a second approval needs a second person.
   Nobody learns of another bank's loans: they are answered as if they did not exist.
+  Rule book: docs/rules.md §2 Parties and who may do what, §5 Claims and allocation, §12 Error codes.
 
   Background:
     Given a pool served over HTTP with the banks "bank-a" and "bank-b" and the fund "city-fund"

@@ -2,6 +2,7 @@ Feature: Allocation and caps
   When a claim is finally approved, the loss is shared once, under the loan's rule version:
   split by basis points, cut to each capped party's room, the cut handed to the overflow parties,
   and whatever nobody can take borne by the bank. The parts always add up to the approved amount.
+  Rule book: docs/rules.md §5 Claims and allocation, §7 Splitting an amount, §11 Worked examples.
 
   Scenario: W1 — the 4321 split, with the leftover fen going to the largest remainders
     Given a pool whose members are:

@@ -1,6 +1,7 @@
 Feature: Audit
   A regulator can prove that the ledger's history was not edited: every fact is a leaf of a Merkle
   tree whose heads the ledger signs; a head the regulator kept proves the log only grew since.
+  Rule book: docs/rules.md §10 Audit and corrections.
 
   Background:
     Given a pool whose members are:

@@ -2,6 +2,7 @@ Feature: Funds and circuit breakers
   A government fund pays its shares from its balance and never goes below zero. A breaker trips
   when its figure goes over the threshold, blocks the enrolments it names, and stays tripped
   until a fund manager resets it with a written reason.
+  Rule book: docs/rules.md §5 Claims and allocation, §8 Circuit breakers, §11 Worked examples.
 
   Scenario: W5 — a fund shortfall, a drawdown breaker, and a top-up
     Given a pool without contributions whose members are:

@@ -2,6 +2,7 @@ Feature: Claims and maker-checker
   The bank files a claim on a defaulted loan; a fund manager approves or rejects it. At or
   above the second-approval threshold, a different fund-manager principal must confirm the
   amount unchanged. Only the final approval allocates the loss.
+  Rule book: docs/rules.md §5 Claims and allocation, §11 Worked examples.
 
   Background:
     Given a pool whose members are:

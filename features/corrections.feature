@@ -1,6 +1,7 @@
 Feature: Corrections
   Nothing is updated or deleted. A fact recorded by mistake is reversed by a reversal fact that
   names it and says why, followed by the right fact; the history keeps all three.
+  Rule book: docs/rules.md §10 Audit and corrections, §11 Worked examples.
 
   Background:
     Given a pool whose members are:

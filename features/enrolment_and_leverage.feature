@@ -2,6 +2,7 @@ Feature: Enrolment and leverage
   A bank enrols its loans under the rule version in force on the enrolment date. The ledger
   refuses a loan it may not take on, and never lets exposure pass the leverage limit: the
   multiple times what the government funds have paid in.
+  Rule book: docs/rules.md §3 Schemes and rule versions, §4 Loans, §11 Worked examples.
 
   Background:
     Given a pool whose members are:

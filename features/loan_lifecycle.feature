@@ -1,6 +1,7 @@
 Feature: The loan lifecycle
   enrolled → disbursed → (repaid | defaulted → written off); enrolled → withdrawn. Each fact is
   recorded by the loan's own bank, on a business date that never goes backwards along the loan.
+  Rule book: docs/rules.md §1 Money, dates and identifiers, §4 Loans.
 
   Background:
     Given a pool whose members are:

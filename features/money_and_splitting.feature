@@ -1,6 +1,7 @@
 Feature: Money and splitting
   Amounts are yuan strings at every boundary and whole fen inside. Every split of an amount goes
   through one allocation rule whose parts always add up to the whole.
+  Rule book: docs/rules.md §1 Money, dates and identifiers, §7 Splitting an amount, §11 Worked examples.
 
   Scenario Outline: A yuan amount that is not exact, positive and plain is refused
     When the amount <text> is entered

@@ -2,6 +2,7 @@ Feature: What each party owes, and the loss ratios
   The fund manager reconciles the pool from the read models: who owes whom on every claim, in
   total and net between each pair of parties, and the loss ratios gross and net of recoveries.
   Every figure is derived from the recorded facts alone.
+  Rule book: docs/rules.md §6 Recoveries, §9 Reports, §11 Worked examples.
 
   Background:
     Given a pool whose members are:

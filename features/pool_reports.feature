@@ -1,6 +1,7 @@
 Feature: The pool's reports
   Exposure against the leverage limit, the claims queue, the loan book and the programme's
   targets, as a fund manager reads them from the read models.
+  Rule book: docs/rules.md §3 Schemes and rule versions, §4 Loans, §9 Reports.
 
   Background:
     Given a pool whose members are:

@@ -2,6 +2,7 @@ Feature: Recoveries
   What the bank recovers after a claim is approved is shared back by each party's unrecovered
   loss, so no party gets back more than it bore. The bank keeps its own part and owes the others
   theirs.
+  Rule book: docs/rules.md §6 Recoveries, §11 Worked examples.
 
   Background:
     Given a pool whose members are:

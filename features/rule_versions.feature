@@ -1,6 +1,7 @@
 Feature: Rule versions
   Schemes differ in their numbers, so the rules are data: a rule version is published by a fund
   manager, checked in full, and refused with every problem listed. It is never retroactive.
+  Rule book: docs/rules.md §3 Schemes and rule versions.
 
   Background:
     Given a pool whose members are:

@@ -2,6 +2,7 @@ Feature: Schemes, parties and programme targets
   A fund manager creates a scheme, registers the programme's parties once and admits them to
   the schemes they take part in, and records the pilot's targets. Government parties pay into
   their own funds.
+  Rule book: docs/rules.md §2 Parties and who may do what, §3 Schemes and rule versions, §9 Reports.
 
   Background:
     Given a pool whose members are:
