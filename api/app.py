@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -18,6 +19,10 @@ from ledger.tape import TAPE_BYTES_MAX
 from riskpool.bootstrap import System
 
 BODY_BYTES_MAX = 1024 * 1024
+# A caller's X-Request-Id is recorded on every event its request causes: one that is not made of these
+# characters (no control, bidirectional or invisible characters, nothing a log or a spreadsheet would
+# misread) is replaced by a new id, as if none had been sent.
+REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,100}")
 log = logging.getLogger("riskpool.access")
 
 
@@ -50,7 +55,9 @@ The HTTP API of **riskpool-ledger**, an event-sourced ledger for loan risk-shari
   `Authorization: Bearer rpk_…` (the `bearer` security scheme); keys are created with
   `riskpool keys create --role … [--party …] --name "…"`. A key's role decides what it may do: a
   bank acts on and sees its own loans only, a regulator reads everything and writes nothing, a fund
-  manager reviews claims (maker-checker uses the key's principal).
+  manager reviews claims (maker-checker uses the key's principal). A bank, guarantor or insurer sees
+  no scheme-wide figure (a scheme's `exposure` and `paid_in` are null); a government key sees loans
+  without their borrower (`borrower_name` and `borrower_uscc` are null).
 * **Amounts** are yuan strings: at most two decimals in a request (`"1234567.89"`), exactly two in
   an answer (negative where a balance can be). Dates are business dates `YYYY-MM-DD`
   (Asia/Shanghai); instants are ISO 8601 with their offset.
@@ -59,7 +66,11 @@ The HTTP API of **riskpool-ledger**, an event-sourced ledger for loan risk-shari
 * **Concurrency**: send the `ETag` you read as `If-Match` on a write; `409 version_conflict` if it moved.
 * **Errors** are `application/problem+json` (RFC 9457, the `Problem` schema) with the rule book's
   `code`, a sentence naming the offending value, the figures involved and, for a malformed body,
-  every bad field. Every answer carries `X-Request-Id` (send your own to correlate).
+  every bad field. Every answer carries `X-Request-Id` (send your own, 1-100 of `A-Z a-z 0-9 . _ : -`,
+  to correlate; any other is replaced by a new id).
+* **Text** (names, reasons, tape cells) is plain text: no control, line-separator or bidirectional-
+  override characters, not only invisible characters, not starting like a spreadsheet formula
+  (`=`, `+`, `-`, `@`); anything else is `422 invalid_request` naming the field.
 * **Read-your-writes**: every write answers with the log `position` it wrote; pass it to a report as
   `after_position`. Reports take `as_of_date` or `as_of_position` for the past.
 """
@@ -109,7 +120,8 @@ def create_app(system: System, *, follow: bool = True) -> FastAPI:
 
     @app.middleware("http")
     async def request_id(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-        request.state.request_id = request.headers.get("X-Request-Id", "")[:100] or uuid.uuid4().hex
+        sent = request.headers.get("X-Request-Id", "")
+        request.state.request_id = sent if REQUEST_ID.fullmatch(sent) else uuid.uuid4().hex
         response = await call_next(request)
         response.headers["X-Request-Id"] = request.state.request_id
         if response.status_code >= 400:
@@ -122,7 +134,10 @@ def create_app(system: System, *, follow: bool = True) -> FastAPI:
 
 
 class BoundedBodies:
-    """Refuses a request body above its limit before reading it all: 1 MiB, 64 MiB for a loan tape."""
+    """Refuses a request body above its limit (1 MiB, 64 MiB for a loan tape) with 413
+    `payload_too_large`: at once when its Content-Length says so, and otherwise (a chunked body) as
+    soon as the chunks read pass the limit. The body is read whole before the app sees the request,
+    which then gets it as one message: no route ever starts on a body that turns out too large."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -136,24 +151,31 @@ class BoundedBodies:
         if declared is not None and (not declared.isdigit() or int(declared) > limit):
             await _too_large(scope, send, limit)
             return
+        chunks: list[bytes] = []
         seen = 0
-
-        async def bounded() -> Message:
-            nonlocal seen
+        while True:
             message = await receive()
-            seen += len(message.get("body", b""))
+            if message["type"] != "http.request":  # the client went away before the body ended
+                return
+            chunk = message.get("body", b"")
+            seen += len(chunk)
             if seen > limit:
-                raise BodyTooLarge
-            return message
+                await _too_large(scope, send, limit)
+                return
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                break
+        body: Message | None = {"type": "http.request", "body": b"".join(chunks), "more_body": False}
+        del chunks
 
-        try:
-            await self.app(scope, bounded, send)
-        except BodyTooLarge:
-            await _too_large(scope, send, limit)
+        async def buffered() -> Message:
+            nonlocal body
+            if body is not None:
+                message, body = body, None
+                return message
+            return await receive()  # after the body: the disconnect, when it comes
 
-
-class BodyTooLarge(Exception):
-    pass
+        await self.app(scope, buffered, send)
 
 
 async def _too_large(scope: Scope, send: Send, limit: int) -> None:

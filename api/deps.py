@@ -15,7 +15,7 @@ from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import Engine
 
-from api.schemas.common import Day, Written
+from api.schemas.common import POSITION_MAX, Day, Written
 from ledger.actors import Actor, Role, require_role
 from ledger.calendar import today_in_china
 from ledger.errors import InvalidRequest
@@ -24,7 +24,6 @@ from projections.replay import as_of
 from riskpool.bootstrap import System
 
 WAIT_SECONDS_MAX = 10.0
-POSITION_MAX = 2**62  # log positions, sizes and versions are 64-bit in every store
 
 
 def system(request: Request) -> System:

@@ -48,7 +48,7 @@ def measure(store: Store, sizes: Sizes, results: Results, profile, progress) -> 
         requests = claim_requests(loans, tokens)
         warm, timed = requests[:WARM_UP], requests[WARM_UP:]
         spied = None
-        with serving(["riskpool", "serve"], settings) as (port, pid):
+        with serving(["riskpool", "serve", "--insecure-dev-pepper"], settings) as (port, pid):
             run(port, warm, sizes.api_connections)
             ledger_outcome = run(port, timed, sizes.api_connections)
         assert ledger_outcome.statuses == {201: len(timed)}, ledger_outcome.statuses
@@ -65,7 +65,7 @@ def measure(store: Store, sizes: Sizes, results: Results, profile, progress) -> 
                 defaulted(system.ledger, more[i : i + 100])
             system.runner.catch_up()
             system.close()
-            with serving(["riskpool", "serve"], settings) as (port, pid):
+            with serving(["riskpool", "serve", "--insecure-dev-pepper"], settings) as (port, pid):
                 batch = claim_requests(more, tokens)
                 run(port, batch[:WARM_UP], sizes.api_connections)
                 seconds = max(2, int(len(batch) / max(ledger_outcome.throughput, 1)) - 1)

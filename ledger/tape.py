@@ -1,9 +1,11 @@
 """Reading a bank's loan tape (CSV): the boundary between a spreadsheet export and the ledger.
 
-The tape is UTF-8 (a byte-order mark is allowed), has exactly the columns below, and every cell
-is plain text: a cell that a spreadsheet would run as a formula (=, +, -, @, tab, CR first) is
-refused rather than stored. Each row becomes an `Enrolment` or the error that refused it, with
-its line number in the file, so the bank gets one report naming every bad row.
+The tape is UTF-8 (a byte-order mark is allowed), has exactly the columns below, and every text
+cell is plain free text by the ledger's one rule (ledger/text.py): no control, line-separator or
+bidirectional-override characters, and nothing a spreadsheet would run as a formula (=, +, -, @,
+tab, CR first, after any leading whitespace) — refused rather than stored. Each row becomes an
+`Enrolment` or the error that refused it, with its line number in the file, so the bank gets one
+report naming every bad row.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from ledger.calendar import parse_date
 from ledger.errors import InvalidRequest, LedgerError
 from ledger.money import Money
 from ledger.service.loans import Enrolment
+from ledger.text import shown, text_problem
 
 COLUMNS = (
     "loan_ref",
@@ -33,7 +36,6 @@ COLUMNS = (
 )
 TAPE_BYTES_MAX = 64 * 1024 * 1024
 CELL_CHARS_MAX = 400
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 FIGURES = ("principal", "rate_bp", "term_months")
 TEXT_COLUMNS = tuple("" if name in FIGURES else name for name in COLUMNS)  # "" for a figure
 
@@ -58,11 +60,18 @@ def read_tape(data: bytes) -> list[Row]:
             "export it as UTF-8 CSV"
         ) from None
     reader = csv.reader(io.StringIO(text, newline=""))
-    header = next(reader, None)
-    if header is None or tuple(h.strip() for h in header) != COLUMNS:
-        raise TapeUnreadable(f"the tape's header must be exactly: {','.join(COLUMNS)}; found {header!r}")
-    with collector_paused():
-        return list(_rows(reader))
+    try:
+        header = next(reader, None)
+        if header is None or tuple(h.strip() for h in header) != COLUMNS:
+            raise TapeUnreadable(f"the tape's header must be exactly: {','.join(COLUMNS)}; found {header!r}")
+        with collector_paused():
+            return list(_rows(reader))
+    except csv.Error as error:  # a cell above the csv module's field limit (131,072 characters) …
+        raise TapeUnreadable(
+            f"line {reader.line_num} of the tape cannot be read as CSV ({error}); "
+            f"a cell holds at most {CELL_CHARS_MAX} characters",
+            line=reader.line_num,
+        ) from None
 
 
 def _rows(reader: Iterator[list[str]]) -> Iterator[Row]:
@@ -80,11 +89,9 @@ def _enrolment(cells: list[str]) -> Enrolment:
     if len(cells) != len(COLUMNS):
         raise InvalidRequest(f"the row has {len(cells)} cells, not {len(COLUMNS)}")
     for name, cell in zip(TEXT_COLUMNS, cells, strict=True):
-        # Figures are parsed strictly below (a "-5.00" is a negative amount); text is refused here.
-        if name and cell.startswith(FORMULA_STARTS):
-            raise InvalidRequest(
-                f"{name} {cell[:40]!r} starts like a spreadsheet formula; cells are plain text"
-            )
+        # Figures are parsed strictly below (a "-5.00" is a negative amount); text is checked here.
+        if name and cell.strip(" ") and (problem := text_problem(cell)) is not None:
+            raise InvalidRequest(f"{name} {shown(cell)} {problem}", field=name, value=shown(cell))
     if max(map(len, cells)) > CELL_CHARS_MAX:
         name, cell = next((n, c) for n, c in zip(COLUMNS, cells, strict=True) if len(c) > CELL_CHARS_MAX)
         raise InvalidRequest(f"{name} is {len(cell)} characters, above {CELL_CHARS_MAX}")

@@ -70,8 +70,8 @@ def list_claims(
     cursor: Cursor = None,
     status: Annotated[str | None, Query(max_length=40)] = None,
 ) -> ClaimsPublic:
-    after = decode_cursor(cursor, 2)
-    key = (date.fromisoformat(after[0]), after[1]) if after else None
+    after = decode_cursor(cursor, (date, str))
+    key = (after[0], after[1]) if after else None
     bank = read.actor.party_id if read.actor.role is Role.BANK else None
     party = read.actor.party_id if read.actor.party_id is not None and bank is None else None
     with read.engine.connect() as conn:

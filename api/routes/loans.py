@@ -25,7 +25,7 @@ from api.schemas.loans import (
     WriteOffCreate,
 )
 from api.schemas.reports import LoansPublic
-from ledger.actors import Role
+from ledger.actors import Actor, Role, sees_borrowers
 from ledger.errors import InvalidRequest
 from ledger.service import Enrolment, Receipt
 from ledger.service.queries import HistoryEntry
@@ -153,25 +153,27 @@ def list_loans(
         query = query.where(t.loans.c.bank_id == bank_id)
     if state is not None:
         query = query.where(t.loans.c.state == state)
-    after = decode_cursor(cursor, 2)
+    after = decode_cursor(cursor, (str, str))
     if after:
         query = query.where(tuple_(t.loans.c.bank_id, t.loans.c.loan_ref) > tuple_(*after))
     query = query.order_by(t.loans.c.bank_id, t.loans.c.loan_ref).limit(limit)
     with read.engine.connect() as conn:
         reports.scheme_row(conn, scheme_id)
         rows = [dict(r._mapping) for r in conn.execute(query)]
-    items = [_from_row(r) for r in rows]
+    items = [_from_row(r, read.actor) for r in rows]
     last = [rows[-1]["bank_id"], rows[-1]["loan_ref"]] if len(rows) == limit else None
     return LoansPublic(items=items, next_cursor=encode_cursor(last) if last else None)
 
 
-def _from_row(r: dict) -> LoanPublic:
+def _from_row(r: dict, actor: Actor) -> LoanPublic:
+    """A loan as this actor may see it: a government party sees no borrower (ledger/actors.py)."""
+    borrower = sees_borrowers(actor)
     return LoanPublic(
         scheme_id=r["scheme_id"],
         bank_id=r["bank_id"],
         loan_ref=r["loan_ref"],
-        borrower_name=r["borrower_name"],
-        borrower_uscc=r["borrower_uscc"],
+        borrower_name=r["borrower_name"] if borrower else None,
+        borrower_uscc=r["borrower_uscc"] if borrower else None,
         product=r["product"],
         tags=r["tags"],
         principal=yuan(r["principal_fen"]),
@@ -235,7 +237,7 @@ def get_loan(
             "version",
         )
     }
-    body = _from_row(row)
+    body = _from_row(row, actor)
     body.links |= {"history": f"{body.links['self']}/history"}
     return JSONResponse(body.model_dump(mode="json"), headers={"ETag": f'"{loan.version}"'})
 

@@ -29,7 +29,7 @@ def register_party(body: PartyCreate, call: WriteCall):
 
 @router.get("", response_model=PartiesPublic, responses=READ, summary="List the parties")
 def list_parties(read: ReadCall, limit: Limit = 100, cursor: Cursor = None) -> PartiesPublic:
-    after = decode_cursor(cursor, 1)
+    after = decode_cursor(cursor, (str,))
     query = select(t.parties).order_by(t.parties.c.party_id).limit(limit)
     if after:
         query = query.where(t.parties.c.party_id > after[0])

@@ -6,7 +6,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Path
 from sqlalchemy import select
 
-from api.deps import Cursor, Limit, Principal, ReadCall, SystemDep, WriteCall
+from api.deps import Cursor, Limit, Principal, Read, ReadCall, SystemDep, WriteCall
 from api.routes import READ, WRITE
 from api.schemas.common import Ref, Written, decode_cursor, encode_cursor, yuan
 from api.schemas.reports import SchemesPublic
@@ -25,6 +25,7 @@ from api.schemas.schemes import (
     WhatIf,
     WhatIfPublic,
 )
+from ledger.actors import sees_scheme_figures
 from ledger.errors import InvalidRequest, UnknownScheme
 from ledger.rules import LoanTerms
 from projections import reports, tables as t
@@ -55,12 +56,12 @@ def create_scheme(body: SchemeCreate, call: WriteCall):
 
 @router.get("", response_model=SchemesPublic, responses=READ, summary="List the schemes")
 def list_schemes(read: ReadCall, limit: Limit = 100, cursor: Cursor = None) -> SchemesPublic:
-    after = decode_cursor(cursor, 1)
+    after = decode_cursor(cursor, (str,))
     query = select(t.schemes).order_by(t.schemes.c.scheme_id).limit(limit)
     if after:
         query = query.where(t.schemes.c.scheme_id > after[0])
     with read.engine.connect() as conn:
-        items = [_scheme(dict(row._mapping)) for row in conn.execute(query)]
+        items = [_scheme(dict(row._mapping), read) for row in conn.execute(query)]
     return SchemesPublic(
         items=items, next_cursor=encode_cursor([items[-1].scheme_id]) if len(items) == limit else None
     )
@@ -69,18 +70,21 @@ def list_schemes(read: ReadCall, limit: Limit = 100, cursor: Cursor = None) -> S
 @router.get("/{scheme_id}", response_model=SchemePublic, responses=READ, summary="One scheme")
 def get_scheme(scheme_id: SchemeId, read: ReadCall) -> SchemePublic:
     with read.engine.connect() as conn:
-        return _scheme(reports.scheme_row(conn, scheme_id))
+        return _scheme(reports.scheme_row(conn, scheme_id), read)
 
 
-def _scheme(row: dict) -> SchemePublic:
+def _scheme(row: dict, read: Read) -> SchemePublic:
+    """A scheme as this key may see it, now or as of a date or position: its pool-wide figures are
+    for those the rule book lets see them (ledger/actors.py), never for a bank, guarantor or insurer."""
+    figures = sees_scheme_figures(read.actor)
     return SchemePublic(
         scheme_id=row["scheme_id"],
         name=row["name"],
         demo=row["demo"],
         created_on=str(row["created_on"]),
         rule_versions=row["rule_versions"],
-        exposure=yuan(row["exposure_fen"]),
-        paid_in=yuan(row["paid_in_fen"]),
+        exposure=yuan(row["exposure_fen"]) if figures else None,
+        paid_in=yuan(row["paid_in_fen"]) if figures else None,
         links=scheme_links(row["scheme_id"]),
     )
 

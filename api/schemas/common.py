@@ -14,6 +14,7 @@ from pydantic import (
     ConfigDict,
     Field,
     PlainSerializer,
+    ValidationInfo,
     WithJsonSchema,
 )
 from pydantic_core import PydanticCustomError
@@ -21,6 +22,7 @@ from pydantic_core import PydanticCustomError
 from ledger.calendar import parse_date
 from ledger.errors import InvalidRequest, LedgerError
 from ledger.money import Money, format_fen, parse_fen
+from ledger.text import NAME_CHARS_MAX, REASON_CHARS_MAX, check_strings, check_text
 from ledger.uscc import validate_uscc
 
 YUAN_PATTERN = r"^(0|[1-9][0-9]*)(\.[0-9]{1,2})?$"
@@ -28,6 +30,7 @@ AMOUNT_PATTERN = r"^-?(0|[1-9][0-9]*)\.[0-9]{2}$"  # what the ledger answers: al
 PERCENT_PATTERN = r"^-?[0-9]+\.[0-9]{2}$"
 REF_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
 PAGE_ITEMS_MAX = 500
+POSITION_MAX = 2**62  # log positions, sizes and versions are 64-bit in every store
 
 
 def _amount(allow_zero: bool) -> Any:
@@ -132,7 +135,72 @@ Instant = Annotated[
         }
     ),
 ]
-Reason = Annotated[str, Field(min_length=1, max_length=2000, examples=["keyed 100,000.00 for 10,000.00"])]
+
+
+def _text(max_chars: int, *, required: bool) -> Any:
+    """The ledger's one rule for free text (ledger/text.py), as a field type: a refusal is a 422
+    naming the field's path, before anything runs."""
+
+    def validate(value: object, info: ValidationInfo) -> str:
+        try:
+            return check_text(value, field=info.field_name or "text", max_chars=max_chars, required=required)
+        except LedgerError as error:
+            raise PydanticCustomError(error.code, error.message) from None
+
+    return validate
+
+
+def _strings(value: Any, info: ValidationInfo) -> Any:
+    try:
+        check_strings(value, field=info.field_name or "document")
+    except LedgerError as error:
+        raise PydanticCustomError(error.code, error.message) from None
+    return value
+
+
+_TEXT_RULE = (
+    "plain text: no control, line-separator or bidirectional-override characters, not only "
+    "invisible characters, and not starting like a spreadsheet formula (=, +, -, @)"
+)
+Name = Annotated[
+    str,
+    BeforeValidator(_text(NAME_CHARS_MAX, required=True)),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "minLength": 1,
+            "maxLength": NAME_CHARS_MAX,
+            "description": f"a name: {_TEXT_RULE}",
+        }
+    ),
+]
+Reason = Annotated[
+    str,
+    BeforeValidator(_text(REASON_CHARS_MAX, required=True)),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "minLength": 1,
+            "maxLength": REASON_CHARS_MAX,
+            "examples": ["keyed 100,000.00 for 10,000.00"],
+            "description": f"why: {_TEXT_RULE}",
+        }
+    ),
+]
+OptionalReason = Annotated[
+    str,
+    BeforeValidator(_text(REASON_CHARS_MAX, required=False)),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "maxLength": REASON_CHARS_MAX,
+            "examples": ["the borrower declined the loan"],
+            "description": f"why (may be empty): {_TEXT_RULE}",
+        }
+    ),
+]
+# A document's strings, keys included, meet the character rule (ledger/text.py `check_strings`).
+Strings = AfterValidator(_strings)
 
 
 def yuan(fen: int | None) -> str | None:
@@ -214,13 +282,34 @@ def encode_cursor(key: list[Any]) -> str:
     return base64.urlsafe_b64encode(json.dumps(key, default=str).encode()).decode().rstrip("=")
 
 
-def decode_cursor(cursor: str | None, size: int) -> list[Any] | None:
+CURSOR_STR_CHARS_MAX = 300
+CursorPart = type[str] | type[int] | type[date]
+
+
+def decode_cursor(cursor: str | None, shape: tuple[CursorPart, ...]) -> list[Any] | None:
+    """The key a `next_cursor` stood for, checked against the shape its route gave out: each position
+    a string (`str`), a whole number from 0 to 2**62 (`int`: never a bool or a float) or a business
+    date given out as `YYYY-MM-DD` (`date`). Anything else is `invalid_request` on the field `cursor`."""
     if cursor is None:
         return None
+    refused = InvalidRequest(f"cursor {cursor[:40]!r} is not one this API gave out", field="cursor")
     try:
         key = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-    except (ValueError, TypeError):
-        key = None
-    if not isinstance(key, list) or len(key) != size or not all(isinstance(k, (str, int)) for k in key):
-        raise InvalidRequest(f"cursor {cursor[:40]!r} is not one this API gave out", field="cursor")
-    return key
+    except (ValueError, TypeError, RecursionError):
+        raise refused from None
+    if not isinstance(key, list) or len(key) != len(shape):
+        raise refused
+    decoded: list[Any] = []
+    for kind, value in zip(shape, key, strict=True):
+        if (kind is int and type(value) is int and 0 <= value <= POSITION_MAX) or (
+            kind is str and type(value) is str and len(value) <= CURSOR_STR_CHARS_MAX
+        ):
+            decoded.append(value)
+        elif kind is date and type(value) is str and len(value) == 10:
+            try:
+                decoded.append(date.fromisoformat(value))
+            except ValueError:
+                raise refused from None
+        else:
+            raise refused
+    return decoded

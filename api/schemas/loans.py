@@ -6,18 +6,19 @@ from datetime import date
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from api.schemas.common import Amount, Body, Day, Instant, Ref, Uscc, Yuan, YuanOrZero
+from api.schemas.common import Amount, Body, Day, Instant, Name, OptionalReason, Ref, Uscc, Yuan, YuanOrZero
+from ledger.service.loans import OVERDUE_DAYS_MAX, RATE_BP_MAX, TERM_MONTHS_MAX
 
 
 class LoanCreate(Body):
     loan_ref: Ref = Field(examples=["HB2019-0001"])
-    borrower_name: str = Field(min_length=1, max_length=200, examples=["鹤壁星河电子科技有限公司"])
+    borrower_name: Name = Field(examples=["鹤壁星河电子科技有限公司"])
     borrower_uscc: Uscc
     product: Ref = Field(examples=["tech_loan"])
     tags: list[Ref] = Field(default=[], max_length=16, examples=[["ip_pledge"]])
     principal: Yuan
-    rate_bp: int = Field(ge=1, le=100_000, examples=[435])
-    term_months: int = Field(ge=1, le=1200, examples=[24])
+    rate_bp: int = Field(strict=True, ge=1, le=RATE_BP_MAX, examples=[435])
+    term_months: int = Field(strict=True, ge=1, le=TERM_MONTHS_MAX, examples=[24])
     cover: str = Field(default="direct", examples=["guaranteed"], description="direct, guaranteed or insured")
     cover_party_id: Ref | None = Field(default=None, examples=["hebi-tech-guarantee"])
     enrolled_on: Day
@@ -46,8 +47,12 @@ class LoanPublic(BaseModel):
     scheme_id: str
     bank_id: str
     loan_ref: str
-    borrower_name: str
-    borrower_uscc: str
+    borrower_name: str | None = Field(
+        description="the borrower; null for a key that may not see borrowers (a government party)"
+    )
+    borrower_uscc: str | None = Field(
+        description="the borrower's USCC; null for a key that may not see borrowers (a government party)"
+    )
     product: str
     tags: list[str]
     principal: Amount
@@ -122,7 +127,7 @@ class RepaymentCreate(Body):
 
 
 class DefaultCreate(Body):
-    overdue_days: int = Field(ge=0, le=36_500, examples=[92])
+    overdue_days: int = Field(strict=True, ge=0, le=OVERDUE_DAYS_MAX, examples=[92])
     defaulted_on: Day
     model_config = ConfigDict(
         json_schema_extra={"examples": [{"overdue_days": 92, "defaulted_on": "2019-09-01"}]}
@@ -130,7 +135,7 @@ class DefaultCreate(Body):
 
 
 class WithdrawalCreate(Body):
-    reason: str = Field(default="", max_length=2000, examples=["the borrower declined the loan"])
+    reason: OptionalReason = ""
     withdrawn_on: Day
 
 

@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from api.schemas.common import Amount, Body, Day, Reason, Ref, Yuan
+from api.schemas.common import Amount, Body, Day, Name, Reason, Ref, Strings, Yuan
+from ledger.targets import TARGETS_MAX
 
 
 class PartyCreate(Body):
     party_id: Ref
     role: str = Field(examples=["bank"], description="government, bank, guarantor or insurer")
-    name: str = Field(min_length=1, max_length=200, examples=["鹤壁市财政局"])
+    name: Name = Field(examples=["鹤壁市财政局"])
     registered_on: Day
     model_config = ConfigDict(
         json_schema_extra={
@@ -36,7 +37,7 @@ class PartyPublic(BaseModel):
 
 class SchemeCreate(Body):
     scheme_id: Ref
-    name: str = Field(min_length=1, max_length=200)
+    name: Name
     created_on: Day
     model_config = ConfigDict(
         json_schema_extra={
@@ -53,8 +54,12 @@ class SchemePublic(BaseModel):
     demo: bool
     created_on: date
     rule_versions: int
-    exposure: Amount
-    paid_in: Amount
+    exposure: Amount | None = Field(
+        description="the scheme's exposure; null for a bank, guarantor or insurer key (its own figures only)"
+    )
+    paid_in: Amount | None = Field(
+        description="contributions paid in; null for a bank, guarantor or insurer key (its own figures only)"
+    )
     links: dict[str, str]
 
     model_config = ConfigDict(
@@ -104,9 +109,9 @@ class MemberPublic(BaseModel):
 
 
 class RuleVersionCreate(Body):
-    """A rule version document (rules.md §3), as JSON; `published_on` is the business date."""
+    """A rule version document (docs/rules.md §3), as JSON; `published_on` is the business date."""
 
-    document: dict[str, Any]
+    document: Annotated[dict[str, Any], Strings]
     published_on: Day
     model_config = ConfigDict(
         json_schema_extra={
@@ -151,7 +156,7 @@ class RuleVersionPublic(BaseModel):
 
 
 class TargetsUpdate(Body):
-    targets: list[dict[str, Any]] = Field(max_length=32)
+    targets: Annotated[list[dict[str, Any]], Field(max_length=TARGETS_MAX), Strings]
     set_on: Day
     model_config = ConfigDict(
         json_schema_extra={

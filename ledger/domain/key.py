@@ -12,6 +12,10 @@ from ledger.domain.events import Fact, FirstFact
 
 
 class ApiKey(Aggregate):
+    # Fields no read ever shows (the audit API's view of an aggregate leaves them out): the keyed hash
+    # of the secret would let whoever reads it confirm a guessed secret against the pepper.
+    SECRET_FIELDS = frozenset({"secret_hash"})
+
     class Issued(FirstFact):
         key_id: str
         principal_id: str

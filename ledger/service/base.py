@@ -43,6 +43,7 @@ from ledger.ids import (
 )
 from ledger.money import AMOUNT_FEN_MAX, Money, format_fen
 from ledger.service.positions import position_of
+from ledger.text import character_problem, shown
 
 log = logging.getLogger(__name__)
 
@@ -160,10 +161,17 @@ class LedgerBase(Application[UUID]):
         """Run the commands inside with these `CallOptions` (set by the HTTP layer per request)."""
         call = CallOptions(**options)
         key = call.idempotency_key
-        if key is not None and (not key or len(key) > IDEMPOTENCY_KEY_CHARS_MAX or not key.isprintable()):
-            raise InvalidRequest(
-                f"Idempotency-Key must be 1-{IDEMPOTENCY_KEY_CHARS_MAX} printable characters"
+        if key is not None:
+            problem = character_problem(key) or (
+                None if key.isprintable() else "holds a character that is not printable"
             )
+            if problem is not None or not key or len(key) > IDEMPOTENCY_KEY_CHARS_MAX:
+                raise InvalidRequest(
+                    f"Idempotency-Key {shown(key)} "
+                    + (problem or f"must be 1-{IDEMPOTENCY_KEY_CHARS_MAX} characters, not {len(key)}"),
+                    field="Idempotency-Key",
+                    limit=IDEMPOTENCY_KEY_CHARS_MAX,
+                )
         token = _options.set(call)
         try:
             yield

@@ -15,9 +15,13 @@ from ledger.rules import RuleVersion
 from ledger.rules.engine import eligibility_problems
 from ledger.service.base import LedgerBase, Receipt
 from ledger.service.schemes import check_name
+from ledger.text import REASON_CHARS_MAX, check_text
 from ledger.uscc import validate_uscc
 
 TAGS_MAX = 16
+RATE_BP_MAX = 100_000
+TERM_MONTHS_MAX = 1200
+OVERDUE_DAYS_MAX = 36_500
 COVER_ROLES = {"direct": None, "guaranteed": "guarantor", "insured": "insurer"}
 
 
@@ -135,7 +139,10 @@ class LoanService(LedgerBase):
                 f"a {e.cover} loan {'has no' if e.cover == 'direct' else 'needs a'} cover party",
                 field="cover_party_id",
             )
-        for name, value, top in (("rate_bp", e.rate_bp, 100_000), ("term_months", e.term_months, 1200)):
+        for name, value, top in (
+            ("rate_bp", e.rate_bp, RATE_BP_MAX),
+            ("term_months", e.term_months, TERM_MONTHS_MAX),
+        ):
             if type(value) is not int or not 0 < value <= top:
                 raise InvalidRequest(f"{name} {value!r} must be a whole number from 1 to {top}", field=name)
         return {
@@ -203,7 +210,7 @@ class LoanService(LedgerBase):
         defaulted_on: date,
     ) -> Receipt:
         require_role(actor, Role.BANK, action="declare a default")
-        if type(overdue_days) is not int or not 0 <= overdue_days <= 36_500:
+        if type(overdue_days) is not int or not 0 <= overdue_days <= OVERDUE_DAYS_MAX:
             raise InvalidRequest(
                 f"overdue_days {overdue_days!r} must be a whole number of days", field="overdue_days"
             )
@@ -230,12 +237,13 @@ class LoanService(LedgerBase):
         withdrawn_on: date,
     ) -> Receipt:
         require_role(actor, Role.BANK, action="withdraw a loan")
+        reason = check_text(reason or "", field="reason", max_chars=REASON_CHARS_MAX, required=False)
         day = self._day(withdrawn_on, "withdrawal date")
 
         def command() -> Any:
             scheme, loan = self._scheme(scheme_id), self._loan(actor, scheme_id, bank_id, loan_ref)
             self._check_version(loan, f"loan {bank_id}:{loan_ref}")
-            loan.withdraw(actor, reason or "", day)
+            loan.withdraw(actor, reason, day)
             scheme.release_exposure(actor, loan_ref, bank_id, loan.principal_fen, "withdrawal", day)
             return [loan, scheme], Receipt()
 

@@ -5,11 +5,11 @@ Reports across many loans and claims come from the projections, never from here.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Any
 
-from ledger.actors import Actor, Role, require_role
+from ledger.actors import Actor, Role, require_role, sees_borrowers
 from ledger.domain import Claim, Loan, Scheme
 from ledger.errors import Forbidden, InvalidRequest
 from ledger.money import Money
@@ -47,7 +47,13 @@ class QueryService(LedgerBase):
     def loan_history(self, actor: Actor, scheme_id: str, bank_id: str, loan_ref: str) -> list[HistoryEntry]:
         """Every fact of a loan in the order it was recorded, corrections included."""
         loan = self.loan(actor, scheme_id, bank_id, loan_ref)
-        return _explained(self.events.get(loan.id), _loan_figures)
+        entries = _explained(self.events.get(loan.id), _loan_figures)
+        if sees_borrowers(actor):
+            return entries
+        return [
+            replace(e, data={k: None if k in BORROWER_FIELDS else v for k, v in e.data.items()})
+            for e in entries
+        ]
 
     def claim_history(self, actor: Actor, scheme_id: str, claim_id: str) -> list[HistoryEntry]:
         claim = self.claim(actor, scheme_id, claim_id)
@@ -99,6 +105,7 @@ class QueryService(LedgerBase):
         )
 
 
+BORROWER_FIELDS = ("borrower_name", "borrower_uscc")
 _ENVELOPE = {"originator_id", "originator_version", "timestamp", "originator_topic", "actor", "business_date"}
 
 

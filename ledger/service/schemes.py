@@ -16,14 +16,12 @@ from ledger.rules import load_document
 from ledger.rules.breakers import KINDS
 from ledger.service.base import LedgerBase, Receipt
 from ledger.targets import check_targets
-
-NAME_CHARS_MAX = 200
+from ledger.text import NAME_CHARS_MAX, check_strings, check_text
 
 
 def check_name(value: object, *, field: str) -> str:
-    if not isinstance(value, str) or not value.strip() or len(value) > NAME_CHARS_MAX:
-        raise InvalidRequest(f"{field} must be 1-{NAME_CHARS_MAX} characters, not {value!r}", field=field)
-    return value.strip()
+    """A name (of a scheme, party, borrower or key): free text of 1-200 characters (ledger/text.py)."""
+    return check_text(value, field=field, max_chars=NAME_CHARS_MAX)
 
 
 class SchemeService(LedgerBase):
@@ -104,6 +102,7 @@ class SchemeService(LedgerBase):
         day = self._day(published_on, "publication date")
         if isinstance(document, str):
             document = load_document(document)
+        check_strings(document, field="document")
 
         def command() -> Any:
             scheme = self._scheme(scheme_id)
@@ -118,6 +117,7 @@ class SchemeService(LedgerBase):
     ) -> Receipt:
         require_role(actor, Role.FUND_MANAGER, action="set programme targets")
         day = self._day(set_on, "date")
+        check_strings(targets, field="targets")
         checked = check_targets(targets)
 
         def command() -> Any:

@@ -1,4 +1,4 @@
-"""Every route × every role (rules.md §2): who may act, who is forbidden (403), and who is told
+"""Every route × every role (docs/rules.md §2): who may act, who is forbidden (403), and who is told
 a resource does not exist because it is not theirs (404). Without a key, every route is 401."""
 
 from __future__ import annotations

@@ -36,6 +36,7 @@ SCHEME = "load"
 BANKS = ["bank-1", "bank-2", "bank-3", "bank-4"]
 FUND = "city-fund"
 OPERATOR = Actor("operator:reliability", Role.FUND_MANAGER)
+KEY_PEPPER = "reliability-test-pepper-not-a-secret"  # the servers' and the key issuer's, as in production
 RULES = {
     "effective_from": "2019-01-01",
     "eligibility": {"principal_max": "30000000.00", "term_months_max": 36},
@@ -99,6 +100,7 @@ class Cluster:
     def env(self) -> dict[str, str]:
         return os.environ | {
             "RISKPOOL_DATABASE_URL": self.database_url,
+            "RISKPOOL_KEY_PEPPER": KEY_PEPPER,  # `riskpool serve` refuses to start without one
             "PYTHONPATH": os.getcwd(),
             "RISKPOOL_AUDIT_KEY_FILE": str(self.tmp / "audit-key"),
         }
@@ -124,7 +126,7 @@ class Cluster:
 def prepare(cluster: Cluster) -> None:
     """Parties, the scheme, its rules and a contribution, and a key for every client."""
     settings = Settings(database_url=cluster.database_url)
-    ledger = Ledger(env=settings.event_store_env())
+    ledger = Ledger(env=settings.event_store_env(), key_pepper=KEY_PEPPER.encode())
     fm = Actor("fm-setup", Role.FUND_MANAGER)
     day = date(2019, 1, 1)
     ledger.create_scheme(fm, SCHEME, "Load pool", created_on=day)
@@ -348,7 +350,14 @@ def check_everything(cluster: Cluster, outcomes: list[Outcome]) -> dict[str, int
     # The projections equal a fresh rebuild, and the log verifies against every signed tree head.
     assert differences(ledger, store) == []
     runner.seal()
-    verified = verify_log(ledger.recorder, store.engine, public_key=runner.signer.public_hex)
+    signer = runner.signer
+    verified = verify_log(
+        ledger.recorder,
+        store.engine,
+        public_key=signer.public_hex,
+        signed=signer.signed(),
+        blocks=signer.blocks(),
+    )
     assert verified.ok, [str(f) for f in verified.findings]
     figures = {
         "writes acknowledged": len(accepted),
