@@ -63,10 +63,12 @@ def postgres_schema(postgres_available: None) -> Iterator[str]:
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    """A store of each kind, as RISKPOOL_DATABASE_URL: an SQLite file, or a PostgreSQL schema."""
+def database_url(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    """A store of each kind, as RISKPOOL_DATABASE_URL: an SQLite file (its signing key beside it),
+    or a PostgreSQL schema (its signing key in the test's own folder, as RISKPOOL_AUDIT_KEY_FILE)."""
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'ledger.db'}"
+    monkeypatch.setenv("RISKPOOL_AUDIT_KEY_FILE", str(tmp_path / "riskpool.audit-key"))
     return f"{POSTGRES_URL}?schema={request.getfixturevalue('postgres_schema')}"
 
 

@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
 from ledger.errors import LedgerError
+from projections.audit.heads import SealRefused
 from projections.reports import TrialBalanceBroken
 from projections.runner import ProjectionTimeout
 
@@ -85,6 +86,11 @@ def install(app: FastAPI) -> None:
             error.status_code, "invalid_request"
         )
         return problem(request, error.status_code, code, str(error.detail))
+
+    @app.exception_handler(SealRefused)
+    async def seal_refused(request: Request, error: SealRefused) -> JSONResponse:
+        log.error("refused to seal a tree head: %s", error)
+        return problem(request, 409, "seal_refused", str(error))
 
     @app.exception_handler(ProjectionTimeout)
     async def behind(request: Request, error: ProjectionTimeout) -> JSONResponse:

@@ -45,11 +45,19 @@ def sealed(world: World, tmp_path: Path) -> None:
 def _verify(world: World, digest=None) -> Verification:
     world.runner.catch_up()
     world.runner.seal()
+    return _verification(world, digest)
+
+
+def _verification(world: World, digest=None) -> Verification:
+    """What `riskpool audit verify` finds: the store, against the signer's own record."""
+    signer = world.runner.signer
     return verify_log(
         world.ledger.recorder,
         world.runner.store.engine,
-        public_key=world.runner.signer.public_hex,
-        digest=digest,
+        public_key=signer.public_hex,
+        signed=signer.signed(),
+        blocks=signer.blocks(),
+        digests=[digest] if digest else [],
     )
 
 
@@ -87,7 +95,5 @@ def tampered(world: World, tampers: str, position: int) -> None:
 
 @then(parsers.parse("verification fails, naming position {position:d} as {finding}"))
 def fails(world: World, position: int, finding: str) -> None:
-    result = verify_log(
-        world.ledger.recorder, world.runner.store.engine, public_key=world.runner.signer.public_hex
-    )
+    result = _verification(world)
     assert not result.ok and (result.first.kind, result.first.position) == (finding, position)

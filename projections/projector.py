@@ -36,4 +36,6 @@ def apply_notification(
             apply(rows, event, notification.id)
         return
     apply(rows, event, notification.id)
-    index(rows, event, notification.id, merkle.append(rows, notification))
+    leaf = merkle.event_leaf(notification)
+    scheme_id = index(rows, event, notification.id, merkle.append(rows, notification.id, leaf))
+    merkle.append_to_scheme(rows, scheme_id, leaf)

@@ -325,6 +325,17 @@ merkle_size = Table(
     Column("size", BigInteger, nullable=False, default=0),
 )
 
+# Each scheme's own Merkle tree over its events, in log order (the events of no scheme, such as
+# parties and keys, under ""): only its right edge is kept, enough for its root, which every tree
+# head commits to so that a one-scheme export proves it is complete.
+scheme_trees = Table(
+    "rp_scheme_trees",
+    metadata,
+    Column("scheme_id", Id, primary_key=True),
+    Column("size", BigInteger, nullable=False, default=0),
+    Column("peaks", JSON, nullable=False, default=[]),
+)
+
 audit_events = Table(
     "rp_audit_events",
     metadata,
@@ -380,4 +391,5 @@ KEYED = [
     breakers,
     merkle_peaks,
     merkle_size,
+    scheme_trees,
 ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from datetime import date
 from pathlib import Path
 from typing import Annotated
@@ -12,14 +13,26 @@ from rich.table import Table
 from ledger.calendar import today_in_china
 from ledger.errors import LedgerError
 from ledger.rules import Publication, check_rule_version, load_document
+from ledger.text import check_strings
+from projections.audit.heads import SealRefused
 from projections.check import differences
 from projections.replay import as_of
 from riskpool.backup import BackupRefused, backup, restore
-from riskpool.cli_audit import audit_app
+from riskpool.cli_audit import (
+    NewChain,
+    Reason,
+    audit_app,
+    first_difference,
+    new_chain_reason,
+    refuse_seal,
+    show,
+    verification,
+)
 from riskpool.cli_common import (
     DatabaseUrl,
     catch_up as _catch_up,
     console,
+    opened,
     progress as _progress,
     system as _system,
 )
@@ -109,15 +122,41 @@ def report(
 
 
 @projections_app.command("rebuild")
-def projections_rebuild(database_url: DatabaseUrl = None) -> None:
-    """Drop every projection and replay the whole log from position zero."""
-    system = _system(database_url)
-    system.store.drop()
-    system.store.create()
-    system = _system(database_url)
-    _catch_up(system)
-    console.print(f"Rebuilt the projections to position {system.runner.position}.")
-    system.close()
+def projections_rebuild(
+    new_chain: NewChain = False, reason: Reason = None, database_url: DatabaseUrl = None
+) -> None:
+    """Drop every projection and replay the whole log from position zero.
+
+    First the tree as it stands, unsealed events included, is signed (if it extends the last signed
+    head) and the whole log is verified against it: a rebuild never signs a history that was
+    edited, shortened or reordered behind the ledger's back. With --new-chain --reason it replays
+    whatever the store holds and starts a new chain of heads, on the record."""
+    why = new_chain_reason(new_chain, reason)
+    with opened(database_url) as system:
+        _catch_up(system, lease_needed=True)
+        if why is None:
+            try:
+                system.runner.seal()
+            except SealRefused as refused:
+                refuse_seal(system, refused)
+            result = verification(system)
+            if not result.ok:
+                show(result)
+                console.print(
+                    f"[red]refused to rebuild[/red]: {first_difference(result)}; nothing was dropped."
+                )
+                raise typer.Exit(code=1)
+        system.store.drop()
+        system.store.create()
+        system.runner.reset()
+        _catch_up(system, lease_needed=True)
+        try:
+            head = system.runner.seal(new_chain_reason=why)
+        except SealRefused as refused:
+            refuse_seal(system, refused)
+        position = system.runner.position
+    sealed = f"; {head}" if head else ""
+    console.print(f"Rebuilt the projections to position {position}{sealed}.", highlight=False)
 
 
 @projections_app.command("check")
@@ -151,8 +190,20 @@ def serve_command(
         ),
     ] = True,
     database_url: DatabaseUrl = None,
+    insecure_dev_pepper: Annotated[
+        bool,
+        typer.Option(
+            "--insecure-dev-pepper",
+            help="Serve although RISKPOOL_KEY_PEPPER is not set (keys hashed with the built-in pepper): "
+            "for a development server only, never with real keys.",
+        ),
+    ] = False,
 ) -> None:
-    """Serve the HTTP API (FastAPI on uvicorn); docs at /docs."""
+    """Serve the HTTP API (FastAPI on uvicorn); docs at /docs. Needs RISKPOOL_KEY_PEPPER (a secret of
+    at least 16 characters) unless run with --demo or --insecure-dev-pepper."""
+    from riskpool.cli_server import refuse_weak_pepper
+
+    refuse_weak_pepper(Settings(), allowed=demo or insecure_dev_pepper)
     serve(_system(database_url), console, host=host, port=port, demo=demo, runner=runner)
 
 
@@ -219,16 +270,29 @@ def keys_list(database_url: DatabaseUrl = None) -> None:
 @app.command("backup")
 def backup_command(
     target: Annotated[Path, typer.Argument(help="A new folder for the backup.")],
+    include_key: Annotated[
+        bool,
+        typer.Option(
+            help="Also copy the tree-head signing key and the signer's record of heads (keep such a "
+            "backup apart from the database's: whoever holds both can rewrite history)."
+        ),
+    ] = False,
     database_url: DatabaseUrl = None,
 ) -> None:
-    """Back up an SQLite ledger online: events, read models and the tree-head key."""
+    """Back up an SQLite ledger online: events and read models (and, if asked, the signing key)."""
     settings = Settings(database_url=database_url) if database_url else Settings()
     try:
-        manifest = backup(settings, target)
+        manifest = backup(settings, target, include_key=include_key)
     except BackupRefused as refused:
         console.print(f"[red]Refused:[/red] {refused}")
         raise typer.Exit(code=2) from None
     console.print(f"backed up {manifest['events']} events to {target}")
+    if not include_key:
+        console.print(
+            f"the signing key {settings.audit_key_path()} and its record of heads are not in the backup: "
+            "keep them where they are, and back them up apart (`--include-key` into another place)",
+            highlight=False,
+        )
 
 
 @app.command("restore")
@@ -252,7 +316,9 @@ def restore_command(
 def rules_check(path: Path) -> None:
     """Validate a rule version document (YAML or JSON) and list every problem."""
     try:
-        rules = check_rule_version(load_document(path), Publication({}, None, START))
+        document = load_document(path)
+        check_strings(document, field="document")
+        rules = check_rule_version(document, Publication({}, None, START))
     except LedgerError as error:
         _fail(error)
     console.print(
@@ -261,4 +327,7 @@ def rules_check(path: Path) -> None:
 
 
 def main() -> None:
+    # Whatever the ledger writes (databases and their -wal/-shm files, keys, the signer's record,
+    # backups, exports) is its owner's alone.
+    os.umask(0o077)
     app()

@@ -10,6 +10,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from projections.audit.heads import AuditKeyExposed
 from riskpool.bootstrap import System, build_system
 from riskpool.settings import Settings
 
@@ -26,7 +27,22 @@ DatabaseUrl = Annotated[
 
 
 def system(database_url: str | None) -> System:
-    return build_system(Settings(database_url=database_url) if database_url else Settings())
+    """The system over the store, or exit 1 saying why it cannot be opened (an exposed key)."""
+    try:
+        return build_system(Settings(database_url=database_url) if database_url else Settings())
+    except AuditKeyExposed as exposed:
+        console.print(f"[red]refused[/red]: {exposed}", highlight=False)
+        raise typer.Exit(code=1) from None
+
+
+@contextmanager
+def opened(database_url: str | None) -> Iterator[System]:
+    """The system for one command, closed however the command ends."""
+    found = system(database_url)
+    try:
+        yield found
+    finally:
+        found.close()
 
 
 @contextmanager
@@ -42,8 +58,27 @@ def progress(description: str, total: int | None) -> Iterator[Callable[[int], No
         yield lambda n: bar.advance(task, n)
 
 
-def catch_up(system: System) -> None:
-    """Bring the projections (and the Merkle tree) up to the end of the log, with a progress bar."""
+def catch_up(system: System, *, lease_needed: bool = False) -> None:
+    """Bring the projections (and the Merkle tree) up to the end of the log, with a progress bar.
+
+    Only the holder of the store's runner lease writes the projections: while a server's runner
+    holds it, they are read as it keeps them, and a command that must write (seal, rebuild) stops.
+    """
+    if not system.runner.lease.acquire():
+        if lease_needed:
+            console.print(
+                "[red]refused[/red]: the projection runner of a running server holds this store's lease; "
+                "stop it first, or seal through the API (POST /v1/audit/tree-heads)"
+            )
+            raise typer.Exit(code=1)
+        console.print("[dim]a running server keeps the projections current; reading them as they are[/dim]")
+        return
     behind = (system.ledger.recorder.max_notification_id() or 0) - system.runner.position
-    with progress("Projecting events", max(behind, 0)) as advance:
-        system.runner.catch_up(advance)
+    try:
+        with progress("Projecting events", max(behind, 0)) as advance:
+            system.runner.catch_up(advance)
+    except Exception as error:  # an event the projections cannot read: say where, never a traceback
+        where = system.runner.position + 1
+        console.print(f"[red]the projections cannot apply position {where}[/red]: {error}", highlight=False)
+        if lease_needed:
+            raise typer.Exit(code=1) from None

@@ -28,6 +28,7 @@ class Settings(BaseSettings):
     pool_size: int = Field(default=5, ge=1, le=100)
     key_pepper: str = DEFAULT_KEY_PEPPER.decode()
     audit_key_file: Path | None = None
+    audit_heads_file: Path | None = None
 
     def event_store_env(self) -> dict[str, str]:
         """The `eventsourcing` persistence settings for this database URL."""
@@ -73,8 +74,10 @@ class Settings(BaseSettings):
 
     def audit_key_path(self) -> Path | None:
         """The Ed25519 key that signs tree heads: RISKPOOL_AUDIT_KEY_FILE, by default beside the
-        SQLite file (`riskpool.audit-key`), made on first use; none for `memory://` (a key for the
-        process only)."""
+        SQLite file (`riskpool.audit-key`), for PostgreSQL `riskpool.<database>.<schema>.audit-key`
+        in the working directory; made on first use; none for `memory://` (a key for the process
+        only). The signer's record of the heads it signed is `<key file>.heads`; with
+        RISKPOOL_AUDIT_HEADS_FILE every head is also appended to that file (write-once storage)."""
         if self.audit_key_file is not None:
             return self.audit_key_file
         scheme = urlsplit(self.database_url).scheme
@@ -82,7 +85,9 @@ class Settings(BaseSettings):
             return None
         if scheme == "sqlite":
             return self.sqlite_path().with_suffix(".audit-key")
-        return Path("riskpool.audit-key")
+        # One signer per store: a key file named after the database and schema it signs for.
+        database = urlsplit(self.database_url).path.lstrip("/") or "postgres"
+        return Path(f"riskpool.{database}.{self.postgres_schema()}.audit-key")
 
     def read_models_url(self) -> str:
         """Where the projections live (an SQLAlchemy URL).

@@ -91,9 +91,9 @@ def list_audit_events(
         query = query.where(e.c.business_date >= from_date)
     if to_date is not None:
         query = query.where(e.c.business_date <= to_date)
-    after = decode_cursor(cursor, 1)
+    after = decode_cursor(cursor, (int,))
     if after:
-        query = query.where(e.c.position > int(after[0]))
+        query = query.where(e.c.position > after[0])
     with system.store.engine.connect() as conn:
         rows = conn.execute(query.order_by(e.c.position).limit(limit)).all()
     items = []
@@ -146,7 +146,12 @@ def get_aggregate(
         found = system.ledger.repository.get(UUID(originator_id), version=version)
     except AggregateNotFoundError:
         raise UnknownFact(f"no aggregate {originator_id} at version {version}") from None
-    state = {k.lstrip("_"): _json(v) for k, v in vars(found).items() if k != "_pending_events"}
+    secret = getattr(type(found), "SECRET_FIELDS", frozenset())
+    state = {
+        k.lstrip("_"): _json(v)
+        for k, v in vars(found).items()
+        if k != "_pending_events" and k.lstrip("_") not in secret
+    }
     return AggregateAsOf(
         originator_id=originator_id, aggregate=type(found).__name__, version=found.version, state=state
     )
@@ -161,11 +166,20 @@ def _json(value: Any) -> Any:
 
 
 @router.get(
-    "/tree-heads", response_model=list[TreeHeadPublic], responses=READ, summary="Every signed tree head"
+    "/tree-heads",
+    response_model=list[TreeHeadPublic],
+    responses=READ,
+    summary="The signed tree heads after a sequence number, oldest first, a page at a time",
 )
-def list_tree_heads(system: SystemDep, actor: Principal) -> list[TreeHeadPublic]:
+def list_tree_heads(
+    system: SystemDep,
+    actor: Principal,
+    limit: Limit = 100,
+    after_sequence: Annotated[int, Query(ge=0, le=POSITION_MAX, description="heads after this one")] = 0,
+) -> list[TreeHeadPublic]:
     _auditor(actor)
-    return [TreeHeadPublic(**h.as_dict()) for h in heads(system.store.engine)]
+    found = heads(system.store.engine, after_sequence=after_sequence, limit=limit)
+    return [TreeHeadPublic(**h.as_dict()) for h in found]
 
 
 @router.get(
@@ -183,8 +197,9 @@ def get_latest_tree_head(system: SystemDep, actor: Principal) -> TreeHeadPublic:
     "/tree-heads",
     response_model=TreeHeadPublic,
     status_code=201,
-    responses=problems(401, 403, 404),
-    summary="Seal a tree head of the whole log now (keep it as your digest)",
+    responses=problems(401, 403, 404, 409),
+    summary="Seal a tree head of the whole log now (keep it as your digest); 409 seal_refused if the "
+    "tree no longer extends the last signed head",
 )
 def seal_tree_head(system: SystemDep, actor: Principal) -> TreeHeadPublic:
     _auditor(actor)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
 from api.schemas.common import Instant
 
@@ -47,13 +47,24 @@ class AggregateAsOf(BaseModel):
 
 
 class TreeHeadPublic(BaseModel):
-    size: int = Field(examples=[3773])
-    root: str = Field(examples=["5e1a…"])
-    sealed_at: Instant = Field(examples=["2020-12-31T16:00:00.000000+00:00"])
-    signature: str = Field(examples=["b0c4…"], description="Ed25519 over the tree head message")
-    public_key: str = Field(examples=["3b6a…"])
+    """A signed tree head: keep one, it is your digest. Heads form a chain (`sequence`, `previous`);
+    `tools/verify_export.py` says exactly which fields the signature covers."""
 
-    model_config = ConfigDict(json_schema_extra={"description": "keep one: it is your digest"})
+    sequence: int = Field(examples=[4], description="1, 2, 3 … in the order the ledger signed them")
+    previous: str = Field(examples=["77c1…"], description="SHA-256 of the head before (empty for the first)")
+    size: int = Field(examples=[3773], description="how many events of the log the tree holds")
+    root: str = Field(examples=["5e1a…"], description="the Merkle root of those events (RFC 9162)")
+    schemes_root: str = Field(examples=["a90b…"], description="the root of each scheme's own count and root")
+    sealed_at: Instant = Field(examples=["2020-12-31T16:00:00.000000+00:00"])
+    public_key: str = Field(examples=["3b6a…"], description="the Ed25519 key that signed it")
+    signature: str = Field(examples=["b0c4…"], description="Ed25519 over the head's message")
+    previous_key: str | None = Field(
+        default=None, examples=[None], description="on a key rotation: the key before, which endorses it"
+    )
+    endorsement: str | None = Field(default=None, examples=[None], description="the previous key's signature")
+    new_chain_reason: str | None = Field(
+        default=None, examples=[None], description="set when the operator started a new chain, and why"
+    )
 
 
 class InclusionProof(BaseModel):

@@ -7,9 +7,11 @@ from typing import Any
 
 from projections import tables as t
 from projections.rows import Rows
+from tools.verify_export import NO_SCHEME
 
 
-def index(rows: Rows, event: Any, position: int, leaf_index: int) -> None:
+def index(rows: Rows, event: Any, position: int, leaf_index: int) -> str:
+    """Index the event; returns its scheme's id ("" for an event of no scheme)."""
     aggregate = type(event).__qualname__.split(".")[0]
     where: dict[str, Any] = {"scheme_id": None, "bank_id": None, "loan_ref": None, "claim_id": None}
     parties = {getattr(event, name, None) for name in ("party_id", "bank_id", "cover_party_id")}
@@ -46,3 +48,4 @@ def index(rows: Rows, event: Any, position: int, leaf_index: int) -> None:
     )
     for party in sorted(p for p in parties if p):
         rows.append(t.audit_event_parties, {"party_id": party, "position": position})
+    return where["scheme_id"] or NO_SCHEME

@@ -15,7 +15,14 @@ from sqlalchemy.engine import Connection
 
 from projections import tables as t
 from projections.rows import Rows
-from tools.verify_export import EMPTY_ROOT, canonical_bytes, largest_power_of_two_below, leaf_hash, node_hash
+from tools.verify_export import (
+    EMPTY_ROOT,
+    Frontier,
+    canonical_bytes,
+    largest_power_of_two_below,
+    leaf_hash,
+    node_hash,
+)
 
 LOG = "log"
 
@@ -32,12 +39,11 @@ def event_leaf(notification: Notification) -> bytes:
     )
 
 
-def append(rows: Rows, notification: Notification) -> int:
-    """Add the event's leaf to the tree; returns its leaf index."""
+def append(rows: Rows, position: int, node: bytes) -> int:
+    """Add the leaf of the event at `position` to the tree; returns its leaf index."""
     size = rows.get_or_new(t.merkle_size, LOG)
     index = size["size"]
-    node = event_leaf(notification)
-    rows.append(t.leaves, {"leaf_index": index, "position": notification.id, "hash": node.hex()})
+    rows.append(t.leaves, {"leaf_index": index, "position": position, "hash": node.hex()})
     level, at = 0, index
     while at & 1:  # a right child: combine with the left sibling, the last node of this level
         left = rows.require(t.merkle_peaks, level)
@@ -50,6 +56,23 @@ def append(rows: Rows, notification: Notification) -> int:
     size["size"] = index + 1
     rows.changed(t.merkle_size, size)
     return index
+
+
+def append_to_scheme(rows: Rows, scheme_id: str, leaf: bytes) -> None:
+    """Add an event's leaf to its scheme's own tree (the right edge only: enough for its root)."""
+    row = rows.get_or_new(t.scheme_trees, scheme_id)
+    frontier = Frontier(row["size"], [bytes.fromhex(p) for p in row["peaks"]])
+    frontier.append(leaf)
+    row.update(size=frontier.size, peaks=[p.hex() for p in frontier.peaks])
+    rows.changed(t.scheme_trees, row)
+
+
+def scheme_roots(conn: Connection) -> dict[str, tuple[int, str]]:
+    """Every scheme's (number of events, root) as the tables hold them now."""
+    return {
+        r.scheme_id: (r.size, Frontier(r.size, [bytes.fromhex(p) for p in r.peaks]).root().hex())
+        for r in conn.execute(select(t.scheme_trees))
+    }
 
 
 def _peak(rows: Rows, level: int, index: int, node: bytes) -> None:
@@ -78,6 +101,18 @@ class Tree:
         assert found is not None, f"no stored node ({level}, {index}): the tree is incomplete"
         return bytes.fromhex(found)
 
+    def nodes(self, level: int, start: int, end: int) -> dict[int, bytes]:
+        """The stored nodes of a level (above the leaves) with index in [start, end)."""
+        assert level > 0
+        found = self.conn.execute(
+            select(t.merkle_nodes.c.node_index, t.merkle_nodes.c.hash).where(
+                t.merkle_nodes.c.level == level,
+                t.merkle_nodes.c.node_index >= start,
+                t.merkle_nodes.c.node_index < end,
+            )
+        )
+        return {index: bytes.fromhex(node) for index, node in found}
+
     def mth(self, start: int, end: int) -> bytes:
         """MTH(D[start:end]) for the ranges proofs use (start aligned to the range's size)."""
         width = end - start
@@ -96,7 +131,7 @@ class Tree:
     def inclusion(self, index: int, size: int) -> list[bytes]:
         """RFC 9162 §2.1.3.1 PATH(index, D[0:size])."""
         assert 0 <= index < size <= self.size
-        return _path(index, 0, size, self.mth)
+        return inclusion_path(index, 0, size, self.mth)
 
     def consistency(self, old: int, new: int) -> list[bytes]:
         """RFC 9162 §2.1.4.1 PROOF(old, D[0:new])."""
@@ -107,14 +142,14 @@ class Tree:
 Mth = Callable[[int, int], bytes]
 
 
-def _path(m: int, start: int, end: int, mth: Mth) -> list[bytes]:
+def inclusion_path(m: int, start: int, end: int, mth: Mth) -> list[bytes]:
     n = end - start
     if n == 1:
         return []
     k = largest_power_of_two_below(n)
     if m < k:
-        return [*_path(m, start, start + k, mth), mth(start + k, end)]
-    return [*_path(m - k, start + k, end, mth), mth(start, start + k)]
+        return [*inclusion_path(m, start, start + k, mth), mth(start + k, end)]
+    return [*inclusion_path(m - k, start + k, end, mth), mth(start, start + k)]
 
 
 def _subproof(m: int, start: int, end: int, whole: bool, mth: Mth) -> list[bytes]:

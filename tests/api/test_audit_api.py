@@ -11,7 +11,13 @@ import pytest
 
 from api.logs import JsonLines
 from tests.api.conftest import SCHEME, Api, uscc
-from tools.verify_export import tree_head_message, verify_consistency, verify_inclusion, verify_signature
+from tools.verify_export import (
+    head_hash,
+    head_message,
+    verify_consistency,
+    verify_inclusion,
+    verify_signature,
+)
 
 LOAN = f"/v1/schemes/{SCHEME}/banks/bank-a/loans/L1"
 
@@ -96,9 +102,8 @@ def test_tree_heads_and_proofs_verify_with_the_regulators_own_functions(api: Api
     key = api.client.get("/v1/audit/public-key").json()["public_key"]
     for head in (first, second):
         assert head["public_key"] == key
-        assert verify_signature(
-            key, tree_head_message(head["size"], head["root"], head["sealed_at"]), head["signature"]
-        )
+        assert verify_signature(key, head_message(head), head["signature"])
+    assert (second["sequence"], second["previous"]) == (first["sequence"] + 1, head_hash(first))
     position = api.get("regulator", "/v1/audit/events", loan_ref="L1").json()["items"][3]["position"]
     proof = api.get(
         "regulator", "/v1/audit/proofs/inclusion", position=position, tree_size=second["size"]

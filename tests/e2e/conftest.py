@@ -17,6 +17,7 @@ import httpx
 import pytest
 
 RISKPOOL = [sys.executable, "-c", "from riskpool.cli import main; main()"]
+KEY_PEPPER = "e2e-test-pepper-not-a-secret"  # the server's and `riskpool keys create`'s, as in production
 
 
 def free_port() -> int:
@@ -45,18 +46,25 @@ class Server:
         return httpx.Client(base_url=self.url, headers=headers, timeout=30)
 
 
-def start_server(database_url: str, tmp_path: Path) -> Server:
+def start_server(database_url: str, tmp_path: Path, **extra_env: str) -> Server:
     """`riskpool serve` over a store, on a free port, once its health route answers."""
     port = free_port()
-    env = os.environ | {
-        "RISKPOOL_DATABASE_URL": database_url,
-        "RISKPOOL_AUDIT_KEY_FILE": str(tmp_path / "riskpool.audit-key"),
-        "PYTHONPATH": os.getcwd(),
-        "COLUMNS": "250",
-    }
-    process = subprocess.Popen(
-        [*RISKPOOL, "serve", "--port", str(port)], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+    env = (
+        os.environ
+        | {"RISKPOOL_KEY_PEPPER": KEY_PEPPER}  # `riskpool serve` refuses to start without one
+        | extra_env
+        | {
+            "RISKPOOL_DATABASE_URL": database_url,
+            "RISKPOOL_AUDIT_KEY_FILE": str(tmp_path / "riskpool.audit-key"),
+            "PYTHONPATH": os.getcwd(),
+            "COLUMNS": "250",
+        }
     )
+    log = tmp_path / "server.log"  # a file, not a pipe nobody reads: a chatty server never blocks
+    with log.open("ab") as output:
+        process = subprocess.Popen(
+            [*RISKPOOL, "serve", "--port", str(port)], env=env, stdout=output, stderr=subprocess.STDOUT
+        )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30
     while True:
@@ -67,7 +75,7 @@ def start_server(database_url: str, tmp_path: Path) -> Server:
             pass
         if time.monotonic() > deadline or process.poll() is not None:
             process.kill()
-            raise RuntimeError(f"the server did not start: {process.stdout.read().decode()}")  # type: ignore[union-attr]
+            raise RuntimeError(f"the server did not start: {log.read_text()}")
         time.sleep(0.1)
 
 

@@ -21,15 +21,13 @@ from projections.store import ProjectionStore, make_engine
 from tests.integration.test_projections import busy_world, settle_and_recover
 from tools import verify_export
 
-SIGNER = Signer.ephemeral()
-
 
 def audited(store_env: dict[str, str], url: str) -> tuple[Ledger, ProjectionStore, Runner]:
     ledger = Ledger(env=store_env, clock=lambda: TODAY)
     settle_and_recover(busy_world(ledger))
     store = ProjectionStore(make_engine(url))
     store.create()
-    runner = Runner(ledger, store, signer=SIGNER)
+    runner = Runner(ledger, store, signer=Signer.ephemeral())
     runner.catch_up()
     runner.seal()
     return ledger, store, runner
@@ -121,11 +119,12 @@ def truncate(env: dict[str, str], p: int) -> None:
 def test_verify_detects_and_locates_each_kind_of_tampering(
     store_env: dict[str, str], read_models_url: str, tamper: Callable[[dict[str, str], int], None], kind: str
 ) -> None:
-    ledger, store, _ = audited(store_env, read_models_url)
-    clean = verify_log(ledger.recorder, store.engine, public_key=SIGNER.public_hex)
+    ledger, store, runner = audited(store_env, read_models_url)
+    signer = runner.signer
+    clean = verify_log(ledger.recorder, store.engine, public_key=signer.public_hex, signed=signer.signed())
     assert clean.ok and clean.events == ledger.recorder.max_notification_id()
     tamper(store_env, 20)
-    found = verify_log(ledger.recorder, store.engine, public_key=SIGNER.public_hex)
+    found = verify_log(ledger.recorder, store.engine, public_key=signer.public_hex, signed=signer.signed())
     assert not found.ok
     assert (found.first.kind, found.first.position) == (kind, 20), [str(f) for f in found.findings]
     store.engine.dispose()
@@ -144,7 +143,8 @@ def test_a_kept_digest_is_proved_extended_by_1000_more_events_and_a_forked_one_i
     runner.catch_up()
     head = runner.seal()
     assert head.size == digest.size + 1000
-    assert verify_log(ledger.recorder, store.engine, public_key=SIGNER.public_hex, digest=digest).ok
+    key = runner.signer.public_hex
+    assert verify_log(ledger.recorder, store.engine, public_key=key, digests=[digest]).ok
 
     forked_ledger = Ledger(env={"PERSISTENCE_MODULE": "eventsourcing.popo"}, clock=lambda: TODAY)
     world = busy_world(forked_ledger)
@@ -153,10 +153,10 @@ def test_a_kept_digest_is_proved_extended_by_1000_more_events_and_a_forked_one_i
     )
     forked_store = ProjectionStore(make_engine("sqlite:///" + str(tmp_path / "fork.db")))
     forked_store.create()
-    forked = Runner(forked_ledger, forked_store, signer=SIGNER)
+    forked = Runner(forked_ledger, forked_store, signer=Signer(runner.signer.key, None))
     forked.catch_up()
     forked_digest = forked.seal()
-    refused = verify_log(ledger.recorder, store.engine, public_key=SIGNER.public_hex, digest=forked_digest)
+    refused = verify_log(ledger.recorder, store.engine, public_key=key, digests=[forked_digest])
     assert [f.kind for f in refused.findings] == ["digest"], [str(f) for f in refused.findings]
     store.engine.dispose()
     ledger.close()
@@ -172,14 +172,14 @@ def test_the_standalone_verifier_checks_an_export_and_rejects_it_with_one_line_a
         count = export(ledger.recorder, store.engine, head, out, scheme_id=scheme)
         lines = out.getvalue().splitlines()
         assert count == len(lines) - 1
-        assert verify_export.verify(lines, SIGNER.public_hex).startswith(f"verified {count} events")
+        assert verify_export.verify(lines, runner.signer.public_hex).startswith(f"verified {count} events")
         altered = json.loads(lines[5])
         altered["state_hex"] = altered["state_hex"].replace("30", "31", 1)
         with pytest.raises(verify_export.Failed, match="line 6"):
-            verify_export.verify([*lines[:5], json.dumps(altered), *lines[6:]], SIGNER.public_hex)
+            verify_export.verify([*lines[:5], json.dumps(altered), *lines[6:]], runner.signer.public_hex)
     forged_head = json.loads(lines[-1]) | {"root": "00" * 32}
     with pytest.raises(verify_export.Failed, match="signature"):
-        verify_export.verify([*lines[:-1], json.dumps(forged_head)], SIGNER.public_hex)
+        verify_export.verify([*lines[:-1], json.dumps(forged_head)], runner.signer.public_hex)
     store.engine.dispose()
     ledger.close()
 

@@ -140,13 +140,13 @@ def test_projections_check_reports_a_tampered_read_model(tmp_path: Path) -> None
     assert checked.exit_code == 1 and "rp_schemes" in checked.output and "1 difference" in checked.output
 
 
-def test_a_backup_restored_elsewhere_verifies_and_equals_a_rebuild(tmp_path: Path) -> None:
+def test_a_backup_restored_elsewhere_with_its_key_verifies_and_equals_a_rebuild(tmp_path: Path) -> None:
     live, restored = tmp_path / "live", tmp_path / "restored"
     live.mkdir()
     restored.mkdir()
     env = {"RISKPOOL_DATABASE_URL": f"sqlite:///{live / 'riskpool.db'}", "COLUMNS": "200"}
     assert runner.invoke(app, ["demo", "--seed", "5"], env=env).exit_code == 0
-    taken = runner.invoke(app, ["backup", str(tmp_path / "backup")], env=env)
+    taken = runner.invoke(app, ["backup", "--include-key", str(tmp_path / "backup")], env=env)
     assert taken.exit_code == 0 and "backed up" in taken.output
     assert runner.invoke(app, ["backup", str(tmp_path / "backup")], env=env).exit_code != 0  # no overwrite
 
@@ -158,4 +158,70 @@ def test_a_backup_restored_elsewhere_verifies_and_equals_a_rebuild(tmp_path: Pat
     assert verified.exit_code == 0 and "verified" in verified.output, verified.output
     assert runner.invoke(app, ["projections", "check"], env=there).exit_code == 0
     assert _facts(restored / "riskpool.db") == _facts(live / "riskpool.db")
-    assert (restored / "riskpool.audit-key").stat().st_mode & 0o777 == 0o600
+    for secret in ("riskpool.audit-key", "riskpool.audit-key.heads"):
+        assert (restored / secret).stat().st_mode & 0o777 == 0o600
+        assert (tmp_path / "backup" / secret.replace("riskpool.", "")).stat().st_mode & 0o777 == 0o600
+
+
+def test_a_backup_leaves_the_signing_key_out_and_a_store_restored_without_it_is_not_vouched_for(
+    tmp_path: Path,
+) -> None:
+    """Attack 3: whoever gets a backup should not get the key that signs tree heads with it."""
+    live, restored = tmp_path / "live", tmp_path / "restored"
+    live.mkdir()
+    restored.mkdir()
+    env = {"RISKPOOL_DATABASE_URL": f"sqlite:///{live / 'riskpool.db'}", "COLUMNS": "200"}
+    assert runner.invoke(app, ["demo", "--seed", "5"], env=env).exit_code == 0
+    taken = runner.invoke(app, ["backup", str(tmp_path / "backup")], env=env)
+    assert taken.exit_code == 0 and "not in the backup" in taken.output
+    assert sorted(p.name for p in (tmp_path / "backup").iterdir()) == [
+        "events.db",
+        "manifest.json",
+        "projections.db",
+    ]
+    assert all(p.stat().st_mode & 0o077 == 0 for p in (tmp_path / "backup").iterdir())
+    there = {"RISKPOOL_DATABASE_URL": f"sqlite:///{restored / 'riskpool.db'}", "COLUMNS": "200"}
+    assert runner.invoke(app, ["restore", str(tmp_path / "backup")], env=there).exit_code == 0
+    verified = runner.invoke(app, ["audit", "verify"], env=there)
+    assert verified.exit_code == 1 and "not in the signer's record" in verified.output, verified.output
+    sealed = runner.invoke(app, ["audit", "seal"], env=there)
+    assert sealed.exit_code == 1 and "no record of" in sealed.output, sealed.output
+
+
+def test_every_file_the_ledger_writes_is_its_owners_alone(tmp_path: Path) -> None:
+    """Attack 12: the databases, their -wal and -shm files and backups were created 0644. Run as a
+    user would (`riskpool demo` in its own process, whatever the shell's umask), and in process with
+    a permissive umask (the files are made 0600 before SQLite opens them)."""
+    import os
+    import subprocess
+    import sys
+
+    env = os.environ | {"RISKPOOL_DATABASE_URL": f"sqlite:///{tmp_path / 'riskpool.db'}", "COLUMNS": "200"}
+    made = subprocess.run(
+        [sys.executable, "-c", "import os; os.umask(0o022); from riskpool.cli import main; main()", "demo"],
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert made.returncode == 0, made.stderr[-2000:]
+    backed = subprocess.run(
+        [sys.executable, "-c", "from riskpool.cli import main; main()", "backup", str(tmp_path / "b")],
+        env=env,
+        capture_output=True,
+    )
+    assert backed.returncode == 0
+    written = [p for p in [*tmp_path.iterdir(), *(tmp_path / "b").iterdir()] if p.is_file()]
+    assert {p.name for p in written} >= {"riskpool.db", "riskpool.projections.db", "riskpool.audit-key"}
+    assert [(p.name, oct(p.stat().st_mode & 0o777)) for p in written if p.stat().st_mode & 0o077] == []
+    assert (tmp_path / "b").stat().st_mode & 0o077 == 0
+
+    inside = tmp_path / "in-process"
+    inside.mkdir()
+    previous = os.umask(0o022)
+    try:
+        assert _run(inside).exit_code == 0
+    finally:
+        os.umask(previous)
+    for name in ("riskpool.db", "riskpool.projections.db"):
+        for each in inside.glob(f"{name}*"):
+            assert each.stat().st_mode & 0o077 == 0, (each.name, oct(each.stat().st_mode))

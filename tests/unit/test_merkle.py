@@ -53,7 +53,8 @@ def grown(n: int) -> tuple[merkle.Tree, list[bytes]]:
     store.create()
     rows = Rows()
     for i in range(n):
-        assert merkle.append(rows, notification(i)) == i
+        event = notification(i)
+        assert merkle.append(rows, event.id, merkle.event_leaf(event)) == i
     store.fill(rows, n)
     leaves = [
         leaf_hash(canonical_bytes(x.id, x.originator_id.bytes, x.originator_version, x.topic, x.state))
@@ -62,7 +63,7 @@ def grown(n: int) -> tuple[merkle.Tree, list[bytes]]:
     return merkle.Tree(engine.connect()), leaves
 
 
-def test_a_leaf_hashes_the_position_id_version_topic_and_state() -> None:
+def test_a_leaf_hashes_the_position_id_version_topic_and_the_states_sha256() -> None:
     data = canonical_bytes(5, UUID(int=1).bytes, 2, "t:E", b"{}")
     assert (
         data
@@ -70,7 +71,7 @@ def test_a_leaf_hashes_the_position_id_version_topic_and_state() -> None:
         + UUID(int=1).bytes
         + (2).to_bytes(8, "big")
         + b"\x00\x00\x00\x03t:E"
-        + b"\x00\x00\x00\x02{}"
+        + bytes.fromhex("44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a")  # SHA-256 of {}
     )
     assert leaf_hash(data) == hashlib.sha256(b"\x00" + data).digest()
 
