@@ -16,7 +16,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import Engine
 
 from api.schemas.common import POSITION_MAX, Day, Written
-from ledger.actors import Actor, Role, require_role
+from ledger.actors import Actor
 from ledger.calendar import today_in_china
 from ledger.errors import InvalidRequest
 from ledger.service import Ledger, Receipt
@@ -140,9 +140,6 @@ class Read:
     engine: Engine
     today: date
     historical: bool
-
-    def only(self, *roles: Role, action: str) -> None:
-        require_role(self.actor, *roles, action=action)
 
 
 AfterPosition = Annotated[

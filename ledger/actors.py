@@ -51,25 +51,6 @@ class Actor:
         return self.party_id == party_id
 
 
-# What a role may see besides its own figures (rule book §2). A bank sees its own loans and positions
-# only, a guarantor or insurer the loans it covers: none of them sees a scheme-wide figure (exposure,
-# contributions paid in), from which other banks' loans could be read. A government party sees the
-# scheme's figures and every loan's figures, but not who borrowed: a borrower's name and USCC are for
-# the loan's bank, its cover party, the fund manager and the regulator.
-SCHEME_FIGURE_READERS = (Role.FUND_MANAGER, Role.REGULATOR, Role.GOVERNMENT)
-BORROWER_READERS = (Role.FUND_MANAGER, Role.REGULATOR, Role.BANK, Role.GUARANTOR, Role.INSURER)
-
-
-def sees_scheme_figures(actor: Actor) -> bool:
-    """Whether the actor may see a scheme's pool-wide figures (exposure, paid in)."""
-    return actor.role in SCHEME_FIGURE_READERS
-
-
-def sees_borrowers(actor: Actor) -> bool:
-    """Whether the actor may see the borrower (name, USCC) of a loan it may see at all."""
-    return actor.role in BORROWER_READERS
-
-
 def require_role(actor: Actor, *roles: Role, action: str) -> None:
     """Refuse with `forbidden` when the actor's role may never do `action`."""
     if actor.role not in roles:

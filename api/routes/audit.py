@@ -22,18 +22,13 @@ from api.schemas.audit import (
     TreeHeadPublic,
 )
 from api.schemas.common import Day, Ref, decode_cursor, encode_cursor
-from ledger.actors import Actor, Role, require_role
+from ledger import access
 from ledger.errors import InvalidRequest, UnknownFact
 from projections import tables as t
 from projections.audit.heads import heads, latest
 from projections.audit.merkle import Tree
 
 router = APIRouter(prefix="/v1/audit", tags=["audit"])
-AUDITORS = (Role.REGULATOR, Role.FUND_MANAGER)
-
-
-def _auditor(actor: Actor) -> None:
-    require_role(actor, *AUDITORS, action="read the audit trail")
 
 
 @router.get(
@@ -60,7 +55,7 @@ def list_audit_events(
     from_date: Annotated[Day | None, Query(description="business dates from this day")] = None,
     to_date: Annotated[Day | None, Query(description="business dates up to this day")] = None,
 ) -> AuditEventsPublic:
-    _auditor(actor)
+    access.require_auditor(actor)
     e = t.audit_events
     query = (
         select(e, t.leaves.c.hash, t.facts.c.reversed_position)
@@ -128,7 +123,7 @@ def get_aggregate(
     version: Annotated[int | None, Query(ge=1, le=POSITION_MAX)] = None,
     business_date: Annotated[Day | None, Query()] = None,
 ) -> AggregateAsOf:
-    _auditor(actor)
+    access.require_auditor(actor)
     if version is None and business_date is not None:
         with system.store.engine.connect() as conn:
             version = conn.execute(
@@ -177,7 +172,7 @@ def list_tree_heads(
     limit: Limit = 100,
     after_sequence: Annotated[int, Query(ge=0, le=POSITION_MAX, description="heads after this one")] = 0,
 ) -> list[TreeHeadPublic]:
-    _auditor(actor)
+    access.require_auditor(actor)
     found = heads(system.store.engine, after_sequence=after_sequence, limit=limit)
     return [TreeHeadPublic(**h.as_dict()) for h in found]
 
@@ -186,7 +181,7 @@ def list_tree_heads(
     "/tree-heads/latest", response_model=TreeHeadPublic, responses=READ, summary="The latest tree head"
 )
 def get_latest_tree_head(system: SystemDep, actor: Principal) -> TreeHeadPublic:
-    _auditor(actor)
+    access.require_auditor(actor)
     head = latest(system.store.engine)
     if head is None:
         raise UnknownFact("no tree head has been sealed yet")
@@ -202,7 +197,7 @@ def get_latest_tree_head(system: SystemDep, actor: Principal) -> TreeHeadPublic:
     "tree no longer extends the last signed head",
 )
 def seal_tree_head(system: SystemDep, actor: Principal) -> TreeHeadPublic:
-    _auditor(actor)
+    access.require_auditor(actor)
     system.runner.wait_for(system.ledger.recorder.max_notification_id() or 0, timeout=10)
     head = system.runner.seal()
     if head is None:
@@ -223,7 +218,7 @@ def get_inclusion_proof(
     position: Annotated[int, Query(ge=1, le=POSITION_MAX)],
     tree_size: Annotated[int, Query(ge=1, le=POSITION_MAX)],
 ) -> InclusionProof:
-    _auditor(actor)
+    access.require_auditor(actor)
     with system.store.engine.connect() as conn:
         leaf = conn.execute(select(t.leaves).where(t.leaves.c.position == position)).first()
         tree = Tree(conn)
@@ -255,7 +250,7 @@ def get_consistency_proof(
     from_size: Annotated[int, Query(ge=1, le=POSITION_MAX)],
     to_size: Annotated[int, Query(ge=1, le=POSITION_MAX)],
 ) -> ConsistencyProof:
-    _auditor(actor)
+    access.require_auditor(actor)
     with system.store.engine.connect() as conn:
         tree = Tree(conn)
         if not from_size <= to_size <= tree.size:

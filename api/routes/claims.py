@@ -25,7 +25,7 @@ from api.schemas.claims import (
 from api.schemas.common import Ref, Written, decode_cursor, encode_cursor, yuan
 from api.schemas.loans import HistoryEntryPublic
 from api.schemas.reports import ClaimsPublic
-from ledger.actors import Role
+from ledger import access
 from ledger.domain import Claim
 from projections import reports
 
@@ -72,8 +72,7 @@ def list_claims(
 ) -> ClaimsPublic:
     after = decode_cursor(cursor, (date, str))
     key = (after[0], after[1]) if after else None
-    bank = read.actor.party_id if read.actor.role is Role.BANK else None
-    party = read.actor.party_id if read.actor.party_id is not None and bank is None else None
+    scope = access.claims(read.actor)
     with read.engine.connect() as conn:
         reports.scheme_row(conn, scheme_id)
         rows = [
@@ -83,8 +82,8 @@ def list_claims(
                 scheme_id,
                 read.today,
                 status=status,
-                bank_id=bank,
-                party_id=party,
+                bank_id=scope.bank_id,
+                party_id=scope.sharing_party_id,
                 after=key,
                 limit=limit,
             )

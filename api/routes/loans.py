@@ -25,7 +25,8 @@ from api.schemas.loans import (
     WriteOffCreate,
 )
 from api.schemas.reports import LoansPublic
-from ledger.actors import Actor, Role, sees_borrowers
+from ledger import access
+from ledger.actors import Actor
 from ledger.errors import InvalidRequest
 from ledger.service import Enrolment, Receipt
 from ledger.service.queries import HistoryEntry
@@ -145,10 +146,11 @@ def list_loans(
     state: Annotated[str | None, Query(max_length=40)] = None,
 ) -> LoansPublic:
     query = select(t.loans).where(t.loans.c.scheme_id == scheme_id)
-    if read.actor.role is Role.BANK:
-        query = query.where(t.loans.c.bank_id == read.actor.party_id)
-    if read.actor.role in (Role.GUARANTOR, Role.INSURER):
-        query = query.where(t.loans.c.cover_party_id == read.actor.party_id)
+    scope = access.loans(read.actor)
+    if scope.bank_id is not None:
+        query = query.where(t.loans.c.bank_id == scope.bank_id)
+    if scope.cover_party_id is not None:
+        query = query.where(t.loans.c.cover_party_id == scope.cover_party_id)
     if bank_id is not None:
         query = query.where(t.loans.c.bank_id == bank_id)
     if state is not None:
@@ -167,7 +169,7 @@ def list_loans(
 
 def _from_row(r: dict, actor: Actor) -> LoanPublic:
     """A loan as this actor may see it: a government party sees no borrower (ledger/actors.py)."""
-    borrower = sees_borrowers(actor)
+    borrower = access.sees_borrowers(actor)
     return LoanPublic(
         scheme_id=r["scheme_id"],
         bank_id=r["bank_id"],

@@ -25,12 +25,10 @@ from api.schemas.reports import (
     OwedReport,
     TargetsReport,
 )
-from ledger.actors import Role
+from ledger import access
 from projections import reports
 
 router = APIRouter(prefix="/v1/schemes/{scheme_id}/reports", tags=["reports"])
-OVERSEERS = (Role.FUND_MANAGER, Role.REGULATOR)
-EVERYONE = tuple(Role)
 
 
 def _amounts(row: dict[str, Any]) -> dict[str, Any]:
@@ -40,8 +38,8 @@ def _amounts(row: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _mine(read: ReadCall, party_id: str) -> bool:
-    return read.actor.role in OVERSEERS or read.actor.party_id == party_id
+def _mine(only: str | None, party_id: str) -> bool:
+    return only is None or party_id == only
 
 
 def _meta(read: ReadCall, scheme_id: str, conn: Any) -> dict[str, Any]:
@@ -56,9 +54,10 @@ def _meta(read: ReadCall, scheme_id: str, conn: Any) -> dict[str, Any]:
     summary="Each party's accounts; the trial balance is checked",
 )
 def get_balances_report(scheme_id: Ref, read: ReadCall) -> dict[str, Any]:
+    only = access.report_rows(read.actor, "balances")
     with read.engine.connect() as conn:
         meta = _meta(read, scheme_id, conn)
-        rows = [_amounts(asdict(b)) for b in reports.balances(conn, scheme_id) if _mine(read, b.party_id)]
+        rows = [_amounts(asdict(b)) for b in reports.balances(conn, scheme_id) if _mine(only, b.party_id)]
     return meta | {"parties": rows, "trial_balance": "0.00"}
 
 
@@ -69,10 +68,10 @@ def get_balances_report(scheme_id: Ref, read: ReadCall) -> dict[str, Any]:
     summary="Who owes whom: per claim, in total, and net per pair",
 )
 def get_owed_report(scheme_id: Ref, read: ReadCall) -> dict[str, Any]:
-    party = None if read.actor.role in OVERSEERS else read.actor.party_id
+    only = access.report_rows(read.actor, "owed")
     with read.engine.connect() as conn:
         meta = _meta(read, scheme_id, conn)
-        found = reports.owed(conn, scheme_id, party_id=party)
+        found = reports.owed(conn, scheme_id, party_id=only)
     return meta | {name: [_debt(d) for d in getattr(found, name)] for name in ("per_claim", "totals", "net")}
 
 
@@ -94,13 +93,10 @@ def _debt(debt: reports.Debt) -> dict[str, str]:
     summary="Loss ratios gross and net (%), of the scheme and each party",
 )
 def get_loss_ratios_report(scheme_id: Ref, read: ReadCall) -> dict[str, Any]:
+    only = access.report_rows(read.actor, "loss-ratios")
     with read.engine.connect() as conn:
         meta = _meta(read, scheme_id, conn)
-        rows = [
-            _amounts(asdict(r))
-            for r in reports.loss_ratios(conn, scheme_id)
-            if read.actor.role in OVERSEERS or r.subject == read.actor.party_id
-        ]
+        rows = [_amounts(asdict(r)) for r in reports.loss_ratios(conn, scheme_id) if _mine(only, r.subject)]
     return meta | {"ratios": rows}
 
 
@@ -111,7 +107,7 @@ def get_loss_ratios_report(scheme_id: Ref, read: ReadCall) -> dict[str, Any]:
     summary="Exposure against the leverage limit, and the headroom",
 )
 def get_exposure_report(scheme_id: Ref, read: ReadCall) -> dict[str, Any]:
-    read.only(Role.FUND_MANAGER, Role.REGULATOR, Role.GOVERNMENT, action="read the scheme's exposure")
+    access.report_rows(read.actor, "exposure")
     with read.engine.connect() as conn:
         meta = _meta(read, scheme_id, conn)
         return meta | _amounts(asdict(reports.exposure(conn, scheme_id, read.today)))
@@ -124,10 +120,10 @@ def get_exposure_report(scheme_id: Ref, read: ReadCall) -> dict[str, Any]:
     summary="Government funds: contributions − payments + recovery parts",
 )
 def get_funds_report(scheme_id: Ref, read: ReadCall) -> dict[str, Any]:
-    read.only(Role.FUND_MANAGER, Role.REGULATOR, Role.GOVERNMENT, action="read fund balances")
+    only = access.report_rows(read.actor, "funds")
     with read.engine.connect() as conn:
         meta = _meta(read, scheme_id, conn)
-        rows = [_amounts(asdict(f)) for f in reports.funds(conn, scheme_id) if _mine(read, f.party_id)]
+        rows = [_amounts(asdict(f)) for f in reports.funds(conn, scheme_id) if _mine(only, f.party_id)]
     return meta | {"funds": rows}
 
 
@@ -138,12 +134,13 @@ def get_funds_report(scheme_id: Ref, read: ReadCall) -> dict[str, Any]:
     summary="Circuit breakers: tripped, reset, the figure at the trip",
 )
 def get_breakers_report(scheme_id: Ref, read: ReadCall) -> dict[str, Any]:
+    only = access.report_rows(read.actor, "breakers")
     with read.engine.connect() as conn:
         meta = _meta(read, scheme_id, conn)
         rows = [
             _amounts({k: str(v) if k.endswith("_on") and v else v for k, v in b.items() if k != "scheme_id"})
             for b in reports.breakers(conn, scheme_id)
-            if _mine(read, b["party_id"])
+            if _mine(only, b["party_id"])
         ]
     return meta | {"breakers": rows}
 
@@ -155,7 +152,7 @@ def get_breakers_report(scheme_id: Ref, read: ReadCall) -> dict[str, Any]:
     summary="Claims at each status, their amounts, the oldest's age",
 )
 def get_claims_queue_report(scheme_id: Ref, read: ReadCall) -> dict[str, Any]:
-    read.only(*OVERSEERS, action="read the whole claims queue (list /claims for your own)")
+    access.report_rows(read.actor, "claims-queue")
     with read.engine.connect() as conn:
         meta = _meta(read, scheme_id, conn)
         rows = [_amounts(asdict(q)) for q in reports.claims_queue(conn, scheme_id, read.today)]
@@ -169,13 +166,13 @@ def get_claims_queue_report(scheme_id: Ref, read: ReadCall) -> dict[str, Any]:
     summary="The loan book by bank, state, product and cover",
 )
 def get_loan_book_report(scheme_id: Ref, read: ReadCall) -> dict[str, Any]:
-    read.only(Role.FUND_MANAGER, Role.REGULATOR, Role.BANK, action="read the loan book")
+    only = access.report_rows(read.actor, "loan-book")
     with read.engine.connect() as conn:
         meta = _meta(read, scheme_id, conn)
         rows = [
             _amounts({k: v for k, v in g.items() if k != "scheme_id"})
             for g in reports.loan_book(conn, scheme_id)
-            if _mine(read, g["bank_id"])
+            if _mine(only, g["bank_id"])
         ]
     return meta | {"groups": rows}
 
@@ -187,7 +184,7 @@ def get_loan_book_report(scheme_id: Ref, read: ReadCall) -> dict[str, Any]:
     summary="Progress toward the programme's targets, year by year",
 )
 def get_targets_report(scheme_id: Ref, read: ReadCall) -> dict[str, Any]:
-    read.only(Role.FUND_MANAGER, Role.REGULATOR, Role.GOVERNMENT, action="read the programme's targets")
+    access.report_rows(read.actor, "targets")
     with read.engine.connect() as conn:
         meta = _meta(read, scheme_id, conn)
         progress, years = reports.targets(conn, scheme_id)

@@ -25,7 +25,7 @@ from api.schemas.schemes import (
     WhatIf,
     WhatIfPublic,
 )
-from ledger.actors import sees_scheme_figures
+from ledger import access
 from ledger.errors import InvalidRequest, UnknownScheme
 from ledger.rules import LoanTerms
 from projections import reports, tables as t
@@ -76,7 +76,7 @@ def get_scheme(scheme_id: SchemeId, read: ReadCall) -> SchemePublic:
 def _scheme(row: dict, read: Read) -> SchemePublic:
     """A scheme as this key may see it, now or as of a date or position: its pool-wide figures are
     for those the rule book lets see them (ledger/actors.py), never for a bank, guarantor or insurer."""
-    figures = sees_scheme_figures(read.actor)
+    figures = access.sees_scheme_figures(read.actor)
     return SchemePublic(
         scheme_id=row["scheme_id"],
         name=row["name"],

@@ -18,7 +18,8 @@ from eventsourcing.application import AggregateNotFoundError, Application, Proce
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError, JSONTranscoder, Recording
 
-from ledger.actors import Actor, ActorAsDict, Role
+from ledger import access
+from ledger.actors import Actor, ActorAsDict
 from ledger.calendar import Clock, DateAsISO, check_not_future, parse_date, today_in_china
 from ledger.domain import Claim, Loan, Party, Scheme
 from ledger.domain.request import Request
@@ -427,31 +428,25 @@ class LedgerBase(Application[UUID]):
         return self._get(party_uuid(party_id), UnknownParty(f"no party {party_id!r}"))
 
     def _loan(self, actor: Actor, scheme_id: str, bank_id: str, loan_ref: str) -> Loan:
-        """A loan the actor may see; another bank's loan is refused as if it did not exist."""
+        """A loan the actor may see (ledger/access.py); any other is refused as if it did not exist."""
         missing = UnknownLoan(f"no loan {bank_id}:{loan_ref} in scheme {scheme_id!r}")
-        if not _may_see_bank(actor, bank_id):
+        scope = access.loans(actor)
+        if not access.may_see_bank(actor, bank_id):
             raise missing
         check_reference(bank_id, field="bank id")
         check_reference(loan_ref, field="loan reference")
         loan: Loan = self._get(loan_uuid(scheme_id, bank_id, loan_ref), missing)
-        if actor.role in (Role.GUARANTOR, Role.INSURER) and loan.cover_party_id != actor.party_id:
+        if not scope.admits(loan.bank_id, loan.cover_party_id):
             raise missing
         return loan
 
     def _claim(self, actor: Actor, scheme_id: str, claim_id: str) -> Claim:
+        """A claim the actor may see (ledger/access.py); any other is refused as if it did not exist."""
         ref = parse_claim_id(claim_id)
         missing = UnknownClaim(f"no claim {claim_id!r} in scheme {scheme_id!r}")
-        if not _may_see_bank(actor, ref.bank_id):
+        if not access.may_see_bank(actor, ref.bank_id):
             raise missing
         claim: Claim = self._get(claim_uuid(scheme_id, claim_id), missing)
-        # Guarantors, insurers and funds see the claims they share in, once allocated.
-        if (
-            actor.role in (Role.GUARANTOR, Role.INSURER, Role.GOVERNMENT)
-            and actor.party_id not in claim.allocations
-        ):
+        if not access.claims(actor).admits(claim.bank_id, claim.allocations):
             raise missing
         return claim
-
-
-def _may_see_bank(actor: Actor, bank_id: str) -> bool:
-    return actor.role is not Role.BANK or actor.party_id == bank_id

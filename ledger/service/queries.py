@@ -9,7 +9,8 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Any
 
-from ledger.actors import Actor, Role, require_role, sees_borrowers
+from ledger import access
+from ledger.actors import Actor, Role, require_role
 from ledger.domain import Claim, Loan, Scheme
 from ledger.errors import Forbidden, InvalidRequest
 from ledger.money import Money
@@ -48,7 +49,7 @@ class QueryService(LedgerBase):
         """Every fact of a loan in the order it was recorded, corrections included."""
         loan = self.loan(actor, scheme_id, bank_id, loan_ref)
         entries = _explained(self.events.get(loan.id), _loan_figures)
-        if sees_borrowers(actor):
+        if access.sees_borrowers(actor):
             return entries
         return [
             replace(e, data={k: None if k in BORROWER_FIELDS else v for k, v in e.data.items()})
