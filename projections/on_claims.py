@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ledger.domain import Claim
+from ledger.domain.claim import settlement_status
 from projections import postings, tables as t
 from projections.on_schemes import reverse_fact
 from projections.rows import Rows
@@ -24,13 +25,9 @@ def party(rows: Rows, row: dict[str, Any], party_id: str) -> dict[str, Any]:
 
 
 def settle_status(rows: Rows, row: dict[str, Any], day: Any) -> None:
-    unpaid = [
-        p
-        for p in row["parties"]
-        if p != row["bank_id"] and party(rows, row, p)["paid_fen"] < party(rows, row, p)["allocated_fen"]
-    ]
-    row["status"] = "approved" if unpaid else "settled"
-    row["settled_on"] = None if unpaid else (row["settled_on"] or day)
+    shares = [party(rows, row, p) for p in row["parties"] if p != row["bank_id"]]
+    row["status"] = settlement_status((s["allocated_fen"], s["paid_fen"]) for s in shares)
+    row["settled_on"] = (row["settled_on"] or day) if row["status"] == "settled" else None
 
 
 def filed(rows: Rows, e: Event, position: int) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ledger.domain import Loan
+from ledger.domain.loan import state_after_repayment
 from projections import postings, tables as t
 from projections.on_schemes import reverse_fact
 from projections.rows import Rows
@@ -116,11 +117,7 @@ def repayment_reversed(rows: Rows, e: Event, position: int) -> None:
 
 def _repayment(rows: Rows, row: dict[str, Any], version: int, principal: int, interest: int) -> None:
     repaid_fen = row["principal_repaid_fen"] + principal
-    state = row["state"]
-    if state == "disbursed" and repaid_fen == row["principal_fen"]:
-        state = "repaid"
-    elif state == "repaid" and repaid_fen < row["principal_fen"]:
-        state = "disbursed"
+    state = state_after_repayment(row["state"], row["principal_fen"], repaid_fen)
     move(
         rows,
         row,

@@ -10,8 +10,10 @@ from typing import Any
 
 from eventsourcing.domain import Aggregate
 
-from ledger.domain.claim_commands import ClaimCommands
+from ledger.domain.claim_commands import ClaimCommands, settlement_status
 from ledger.domain.events import Fact, FirstFact
+
+__all__ = ["Claim", "settlement_status"]
 
 
 class Claim(ClaimCommands, Aggregate):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import asdict
 from datetime import date
 from typing import Any
@@ -32,12 +33,19 @@ FINALLY_APPROVED = ("approved", "settled")
 FACTS_PER_CLAIM_MAX = 1000
 
 
+def settlement_status(shares: Iterable[tuple[int, int]]) -> str:
+    """A finally approved claim is `settled` once every party but its bank has paid its share
+    (allocated, paid), and `approved` until then. The claim and its read model both ask this."""
+    return "settled" if all(paid >= allocated for allocated, paid in shares) else "approved"
+
+
 class ClaimCommands(RecordsFacts):
     """Mixed into `Claim`; every method raises before it triggers anything."""
 
     def settlement_status(self) -> str:
-        unpaid = [p for p, fen in self.allocations.items() if p != self.bank_id and self.paid[p] < fen]
-        return "approved" if unpaid else "settled"
+        return settlement_status(
+            (fen, self.paid[p]) for p, fen in self.allocations.items() if p != self.bank_id
+        )
 
     def payment_record(self, event: Any) -> dict[str, Any]:
         return {

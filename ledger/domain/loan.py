@@ -11,6 +11,16 @@ from ledger.domain.events import Fact, FirstFact
 from ledger.domain.loan_commands import LoanCommands
 
 
+def state_after_repayment(state: str, principal_fen: int, repaid_fen: int) -> str:
+    """A disbursed loan is `repaid` once its principal is repaid in full, and `disbursed` again if
+    a reversal undoes that. The loan and its read model both ask this."""
+    if state == "disbursed" and repaid_fen == principal_fen:
+        return "repaid"
+    if state == "repaid" and repaid_fen < principal_fen:
+        return "disbursed"
+    return state
+
+
 class Loan(LoanCommands, Aggregate):
     class Enrolled(FirstFact):
         scheme_id: str
@@ -76,8 +86,7 @@ class Loan(LoanCommands, Aggregate):
             }
             loan.principal_repaid_fen += self.principal_fen
             loan.interest_repaid_fen += self.interest_fen
-            if loan.principal_repaid_fen == loan.principal_fen:
-                loan.state = "repaid"
+            loan.state = state_after_repayment(loan.state, loan.principal_fen, loan.principal_repaid_fen)
 
     class RepaymentReversed(Fact):
         fact_id: str
@@ -88,8 +97,7 @@ class Loan(LoanCommands, Aggregate):
             repayment["reversed"] = True
             loan.principal_repaid_fen -= repayment["principal_fen"]
             loan.interest_repaid_fen -= repayment["interest_fen"]
-            if loan.state == "repaid" and loan.principal_repaid_fen < loan.principal_fen:
-                loan.state = "disbursed"
+            loan.state = state_after_repayment(loan.state, loan.principal_fen, loan.principal_repaid_fen)
 
     class Defaulted(Fact):
         overdue_days: int
