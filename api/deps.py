@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 from typing import Annotated
 
@@ -18,8 +17,9 @@ from sqlalchemy import Engine
 from api.schemas.common import POSITION_MAX, Day, Written
 from ledger.actors import Actor
 from ledger.calendar import today_in_china
+from ledger.commands import Command
 from ledger.errors import InvalidRequest
-from ledger.service import Ledger, Receipt
+from ledger.service import Call, Ledger, Receipt
 from projections.replay import as_of
 from riskpool.bootstrap import System
 
@@ -59,24 +59,18 @@ Principal = Annotated[Actor, Depends(principal)]
 
 @dataclass
 class Write:
-    """A write request: the ledger, the principal, and how the caller wants the command run."""
+    """A write request: the ledger, and the `Call` its command runs with (the principal, the
+    idempotency key and what it stands for, the version the caller read)."""
 
     ledger: Ledger
-    actor: Actor
-    idempotency_key: str | None
-    request_hash: str
-    expected_version: int | None
-    extra_headers: dict[str, str] = field(default_factory=dict)
+    call: Call
 
-    @contextmanager
-    def run(self) -> Iterator[None]:
-        with self.ledger.options(
-            actor=self.actor,
-            idempotency_key=self.idempotency_key,
-            request_hash=self.request_hash,
-            expected_version=self.expected_version,
-        ):
-            yield
+    @property
+    def actor(self) -> Actor:
+        return self.call.actor
+
+    def handle(self, command: Command) -> Receipt:
+        return self.ledger.handle(command, self.call)
 
     def answer(self, receipt: Receipt, links: dict[str, str], *, status: int = 201) -> JSONResponse:
         body = Written(
@@ -110,7 +104,8 @@ async def write(
     ] = None,
 ) -> Write:
     body = await request.body()
-    return Write(system.ledger, actor, idempotency_key, fingerprint(request, body), _version(if_match))
+    call = Call(actor, idempotency_key, fingerprint(request, body), _version(if_match))
+    return Write(system.ledger, call)
 
 
 def fingerprint(request: Request, content: bytes) -> str:

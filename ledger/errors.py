@@ -235,7 +235,7 @@ class Forbidden(LedgerError):
 
 
 class RulesInvalid(LedgerError):
-    """""A rule version that fails §3's checks; `problems` lists every one of them.""" ""
+    """A rule version that fails §3's checks; `problems` lists every one of them."""
 
     code = "rules_invalid"
 
@@ -246,3 +246,20 @@ class RulesInvalid(LedgerError):
             problems=problems,
         )
         self.problems = problems
+
+
+ROW_ERRORS_SHOWN_MAX = 1_000
+
+
+class LoanTapeRefused(LedgerError):
+    """A loan tape with refused rows: nothing was enrolled. `code` is the first row's code;
+    `figures["rows"]` lists every refused row (1-based, as in the file) with its own."""
+
+    def __init__(self, rows: list[dict[str, Any]], total: int) -> None:
+        self.code = rows[0]["code"]  # type: ignore[misc]
+        super().__init__(
+            f"{total} of the tape's rows were refused, so none was enrolled; first, row {rows[0]['row']}: "
+            f"{rows[0]['message']}",
+            rows=rows[:ROW_ERRORS_SHOWN_MAX],
+            refused_rows=total,
+        )

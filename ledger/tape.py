@@ -16,9 +16,9 @@ from collections.abc import Iterator
 
 from ledger.bulk import collector_paused
 from ledger.calendar import parse_date
+from ledger.domain.loan import Enrolment
 from ledger.errors import InvalidRequest, LedgerError
 from ledger.money import Money
-from ledger.service.loans import Enrolment
 from ledger.text import shown, text_problem
 
 COLUMNS = (

@@ -137,3 +137,8 @@ def spreadsheet_cell(value: Any) -> Any:
     if _PLAIN_NUMBER.fullmatch(value.strip()):
         return value
     return "'" + value
+
+
+def check_name(value: object, *, field: str) -> str:
+    """A name (of a scheme, party, borrower or key): free text of 1-200 characters."""
+    return check_text(value, field=field, max_chars=NAME_CHARS_MAX)

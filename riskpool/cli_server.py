@@ -13,7 +13,7 @@ import typer
 from ledger.actors import Actor, Role
 from ledger.domain.key import ApiKey
 from ledger.errors import LedgerError
-from ledger.service.base import DEFAULT_KEY_PEPPER
+from ledger.service.application import DEFAULT_KEY_PEPPER
 from riskpool.bootstrap import System
 from riskpool.demo import build_demo, scheme_id_for
 from riskpool.demo.cast import BANKS, GOVERNMENT, GUARANTOR, INSURER

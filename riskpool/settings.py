@@ -8,7 +8,7 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from ledger.service.base import DEFAULT_KEY_PEPPER
+from ledger.service.application import DEFAULT_KEY_PEPPER
 
 DEFAULT_DATABASE_URL = "sqlite:///riskpool.db"
 

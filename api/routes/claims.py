@@ -26,6 +26,14 @@ from api.schemas.common import Ref, Written, decode_cursor, encode_cursor, yuan
 from api.schemas.loans import HistoryEntryPublic
 from api.schemas.reports import ClaimsPublic
 from ledger import access
+from ledger.commands import (
+    ApproveClaim,
+    FileClaim,
+    PayRecoveryPart,
+    PaySettlement,
+    RecordRecovery,
+    RejectClaim,
+)
 from ledger.domain import Claim
 from projections import reports
 
@@ -44,10 +52,7 @@ def claim_path(scheme_id: str, claim_id: str) -> str:
     summary="File a compensation claim on a defaulted loan (its bank)",
 )
 def file_claim(scheme_id: Ref, bank_id: Ref, loan_ref: Ref, body: ClaimCreate, call: WriteCall):
-    with call.run():
-        receipt = call.ledger.file_claim(
-            call.actor, scheme_id, bank_id, loan_ref, body.claimed, filed_on=body.filed_on
-        )
+    receipt = call.handle(FileClaim(scheme_id, bank_id, loan_ref, body.claimed, body.filed_on))
     return call.answer(
         receipt,
         {
@@ -184,10 +189,7 @@ def get_claim_history(
     summary="Approve (a fund manager); at or above the threshold a second checker confirms",
 )
 def approve_claim(scheme_id: Ref, claim_id: str, body: ApprovalCreate, call: WriteCall):
-    with call.run():
-        receipt = call.ledger.approve_claim(
-            call.actor, scheme_id, claim_id, body.amount, approved_on=body.approved_on
-        )
+    receipt = call.handle(ApproveClaim(scheme_id, claim_id, body.amount, body.approved_on))
     return call.answer(receipt, {"claim": claim_path(scheme_id, claim_id)})
 
 
@@ -199,10 +201,7 @@ def approve_claim(scheme_id: Ref, claim_id: str, body: ApprovalCreate, call: Wri
     summary="Reject, with a reason (a fund manager; the second checker if awaiting)",
 )
 def reject_claim(scheme_id: Ref, claim_id: str, body: RejectionCreate, call: WriteCall):
-    with call.run():
-        receipt = call.ledger.reject_claim(
-            call.actor, scheme_id, claim_id, body.reason, rejected_on=body.rejected_on
-        )
+    receipt = call.handle(RejectClaim(scheme_id, claim_id, body.reason, body.rejected_on))
     return call.answer(receipt, {"claim": claim_path(scheme_id, claim_id)})
 
 
@@ -214,10 +213,7 @@ def reject_claim(scheme_id: Ref, claim_id: str, body: RejectionCreate, call: Wri
     summary="Record a settlement payment of a party's share to the bank",
 )
 def record_settlement_payment(scheme_id: Ref, claim_id: str, body: PaymentCreate, call: WriteCall):
-    with call.run():
-        receipt = call.ledger.pay_settlement(
-            call.actor, scheme_id, claim_id, body.party_id, body.amount, paid_on=body.paid_on
-        )
+    receipt = call.handle(PaySettlement(scheme_id, claim_id, body.party_id, body.amount, body.paid_on))
     return call.answer(receipt, {"claim": claim_path(scheme_id, claim_id)})
 
 
@@ -229,15 +225,7 @@ def record_settlement_payment(scheme_id: Ref, claim_id: str, body: PaymentCreate
     summary="Record a recovery (the claim's bank); its net is shared back",
 )
 def record_recovery(scheme_id: Ref, claim_id: str, body: RecoveryCreate, call: WriteCall):
-    with call.run():
-        receipt = call.ledger.record_recovery(
-            call.actor,
-            scheme_id,
-            claim_id,
-            gross=body.gross,
-            costs=body.costs,
-            recovered_on=body.recovered_on,
-        )
+    receipt = call.handle(RecordRecovery(scheme_id, claim_id, body.gross, body.costs, body.recovered_on))
     return call.answer(receipt, {"claim": claim_path(scheme_id, claim_id)})
 
 
@@ -249,8 +237,5 @@ def record_recovery(scheme_id: Ref, claim_id: str, body: RecoveryCreate, call: W
     summary="Record the bank's payment of a party's recovery part",
 )
 def record_recovery_payment(scheme_id: Ref, claim_id: str, body: RecoveryPaymentCreate, call: WriteCall):
-    with call.run():
-        receipt = call.ledger.pay_recovery_part(
-            call.actor, scheme_id, claim_id, body.party_id, body.amount, paid_on=body.paid_on
-        )
+    receipt = call.handle(PayRecoveryPart(scheme_id, claim_id, body.party_id, body.amount, body.paid_on))
     return call.answer(receipt, {"claim": claim_path(scheme_id, claim_id)})

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
@@ -27,6 +28,17 @@ from api.schemas.loans import (
 from api.schemas.reports import LoansPublic
 from ledger import access
 from ledger.actors import Actor
+from ledger.commands import (
+    DeclareDefault,
+    Disburse,
+    EnrolLoan,
+    EnrolTape,
+    RecordFee,
+    RecordPremium,
+    Repay,
+    Withdraw,
+    WriteOff,
+)
 from ledger.errors import InvalidRequest
 from ledger.service import Enrolment, Receipt
 from ledger.service.queries import HistoryEntry
@@ -50,21 +62,8 @@ def loan_path(scheme_id: str, bank_id: str, loan_ref: str) -> str:
     summary="Enrol a loan (its bank)",
 )
 def enrol_loan(scheme_id: Ref, bank_id: Ref, body: LoanCreate, call: WriteCall):
-    enrolment = Enrolment(
-        body.loan_ref,
-        body.borrower_name,
-        body.borrower_uscc,
-        body.product,
-        body.principal,
-        body.rate_bp,
-        body.term_months,
-        body.enrolled_on,
-        body.cover,
-        body.cover_party_id,
-        tuple(body.tags),
-    )
-    with call.run():
-        receipt = call.ledger.enrol_loan(call.actor, scheme_id, bank_id, enrolment)
+    fields = {name: getattr(body, name) for name in LoanCreate.model_fields} | {"tags": tuple(body.tags)}
+    receipt = call.handle(EnrolLoan(scheme_id, bank_id, Enrolment(**fields)))
     return call.answer(receipt, {"loan": loan_path(scheme_id, bank_id, body.loan_ref)})
 
 
@@ -108,11 +107,9 @@ async def upload_loan_tape(scheme_id: Ref, bank_id: Ref, request: Request, call:
     def enrol() -> Receipt:
         # Reading and enrolling a large tape takes seconds: off the event loop, so that other
         # requests do not wait on it.
-        rows = read_tape(data)
-        with call.run():
-            return call.ledger.enrol_tape(call.actor, scheme_id, bank_id, rows)
+        return call.handle(EnrolTape(scheme_id, bank_id, read_tape(data)))
 
-    call.request_hash = fingerprint(request, data)
+    call.call = replace(call.call, fingerprint=fingerprint(request, data))
     receipt = await run_in_threadpool(enrol)
     return call.answer(receipt, {"loans": f"/v1/schemes/{scheme_id}/loans?bank_id={bank_id}"})
 
@@ -284,10 +281,7 @@ def history_entry(e: HistoryEntry) -> HistoryEntryPublic:
 def record_disbursement(
     scheme_id: Ref, bank_id: Ref, loan_ref: Ref, body: DisbursementCreate, call: WriteCall
 ):
-    with call.run():
-        receipt = call.ledger.disburse(
-            call.actor, scheme_id, bank_id, loan_ref, body.amount, disbursed_on=body.disbursed_on
-        )
+    receipt = call.handle(Disburse(scheme_id, bank_id, loan_ref, body.amount, body.disbursed_on))
     return call.answer(receipt, {"loan": loan_path(scheme_id, bank_id, loan_ref)})
 
 
@@ -299,16 +293,7 @@ def record_disbursement(
     summary="Record a repayment (its bank)",
 )
 def record_repayment(scheme_id: Ref, bank_id: Ref, loan_ref: Ref, body: RepaymentCreate, call: WriteCall):
-    with call.run():
-        receipt = call.ledger.repay(
-            call.actor,
-            scheme_id,
-            bank_id,
-            loan_ref,
-            principal=body.principal,
-            interest=body.interest,
-            repaid_on=body.repaid_on,
-        )
+    receipt = call.handle(Repay(scheme_id, bank_id, loan_ref, body.principal, body.interest, body.repaid_on))
     return call.answer(receipt, {"loan": loan_path(scheme_id, bank_id, loan_ref)})
 
 
@@ -320,15 +305,7 @@ def record_repayment(scheme_id: Ref, bank_id: Ref, loan_ref: Ref, body: Repaymen
     summary="Declare the loan in default (its bank)",
 )
 def declare_default(scheme_id: Ref, bank_id: Ref, loan_ref: Ref, body: DefaultCreate, call: WriteCall):
-    with call.run():
-        receipt = call.ledger.declare_default(
-            call.actor,
-            scheme_id,
-            bank_id,
-            loan_ref,
-            overdue_days=body.overdue_days,
-            defaulted_on=body.defaulted_on,
-        )
+    receipt = call.handle(DeclareDefault(scheme_id, bank_id, loan_ref, body.overdue_days, body.defaulted_on))
     return call.answer(receipt, {"loan": loan_path(scheme_id, bank_id, loan_ref)})
 
 
@@ -340,10 +317,7 @@ def declare_default(scheme_id: Ref, bank_id: Ref, loan_ref: Ref, body: DefaultCr
     summary="Withdraw the loan before disbursement (its bank)",
 )
 def withdraw_loan(scheme_id: Ref, bank_id: Ref, loan_ref: Ref, body: WithdrawalCreate, call: WriteCall):
-    with call.run():
-        receipt = call.ledger.withdraw(
-            call.actor, scheme_id, bank_id, loan_ref, reason=body.reason, withdrawn_on=body.withdrawn_on
-        )
+    receipt = call.handle(Withdraw(scheme_id, bank_id, loan_ref, body.withdrawn_on, body.reason))
     return call.answer(receipt, {"loan": loan_path(scheme_id, bank_id, loan_ref)})
 
 
@@ -355,10 +329,7 @@ def withdraw_loan(scheme_id: Ref, bank_id: Ref, loan_ref: Ref, body: WithdrawalC
     summary="Write the loan off once its claim is settled or rejected (its bank, a fund manager)",
 )
 def write_off_loan(scheme_id: Ref, bank_id: Ref, loan_ref: Ref, body: WriteOffCreate, call: WriteCall):
-    with call.run():
-        receipt = call.ledger.write_off(
-            call.actor, scheme_id, bank_id, loan_ref, written_off_on=body.written_off_on
-        )
+    receipt = call.handle(WriteOff(scheme_id, bank_id, loan_ref, body.written_off_on))
     return call.answer(receipt, {"loan": loan_path(scheme_id, bank_id, loan_ref)})
 
 
@@ -370,16 +341,9 @@ def write_off_loan(scheme_id: Ref, bank_id: Ref, loan_ref: Ref, body: WriteOffCr
     summary="Record a premium (the loan's insurer, or a fund manager naming it)",
 )
 def record_premium(scheme_id: Ref, bank_id: Ref, loan_ref: Ref, body: CoverIncomeCreate, call: WriteCall):
-    with call.run():
-        receipt = call.ledger.record_premium(
-            call.actor,
-            scheme_id,
-            bank_id,
-            loan_ref,
-            body.amount,
-            paid_on=body.paid_on,
-            insurer_id=body.party_id,
-        )
+    receipt = call.handle(
+        RecordPremium(scheme_id, bank_id, loan_ref, body.amount, body.paid_on, body.party_id)
+    )
     return call.answer(receipt, {"loan": loan_path(scheme_id, bank_id, loan_ref)})
 
 
@@ -391,14 +355,5 @@ def record_premium(scheme_id: Ref, bank_id: Ref, loan_ref: Ref, body: CoverIncom
     summary="Record a guarantee fee (the loan's guarantor, or a fund manager naming it)",
 )
 def record_fee(scheme_id: Ref, bank_id: Ref, loan_ref: Ref, body: CoverIncomeCreate, call: WriteCall):
-    with call.run():
-        receipt = call.ledger.record_fee(
-            call.actor,
-            scheme_id,
-            bank_id,
-            loan_ref,
-            body.amount,
-            paid_on=body.paid_on,
-            guarantor_id=body.party_id,
-        )
+    receipt = call.handle(RecordFee(scheme_id, bank_id, loan_ref, body.amount, body.paid_on, body.party_id))
     return call.answer(receipt, {"loan": loan_path(scheme_id, bank_id, loan_ref)})

@@ -10,6 +10,7 @@ from api.routes import READ, WRITE
 from api.schemas.common import Ref, Written, decode_cursor, encode_cursor
 from api.schemas.reports import PartiesPublic
 from api.schemas.schemes import PartyCreate, PartyPublic
+from ledger.commands import RegisterParty
 from ledger.errors import UnknownParty
 from projections import tables as t
 
@@ -20,10 +21,7 @@ router = APIRouter(prefix="/v1/parties", tags=["parties"])
     "", status_code=201, responses=WRITE, response_model=Written, summary="Register a party (fund manager)"
 )
 def register_party(body: PartyCreate, call: WriteCall):
-    with call.run():
-        receipt = call.ledger.register_party(
-            call.actor, body.party_id, body.role, body.name, registered_on=body.registered_on
-        )
+    receipt = call.handle(RegisterParty(body.party_id, body.role, body.name, body.registered_on))
     return call.answer(receipt, {"party": f"/v1/parties/{body.party_id}"})
 
 

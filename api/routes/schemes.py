@@ -26,7 +26,17 @@ from api.schemas.schemes import (
     WhatIfPublic,
 )
 from ledger import access
+from ledger.commands import (
+    AdmitMember,
+    CreateScheme,
+    PublishRules,
+    RecordContribution,
+    ResetBreaker,
+    Reverse,
+    SetTargets,
+)
 from ledger.errors import InvalidRequest, UnknownScheme
+from ledger.ids import parse_fact_id
 from ledger.rules import LoanTerms
 from projections import reports, tables as t
 
@@ -49,8 +59,7 @@ def scheme_links(scheme_id: str) -> dict[str, str]:
     "", status_code=201, responses=WRITE, response_model=Written, summary="Create a scheme (fund manager)"
 )
 def create_scheme(body: SchemeCreate, call: WriteCall):
-    with call.run():
-        receipt = call.ledger.create_scheme(call.actor, body.scheme_id, body.name, created_on=body.created_on)
+    receipt = call.handle(CreateScheme(body.scheme_id, body.name, body.created_on))
     return call.answer(receipt, scheme_links(body.scheme_id))
 
 
@@ -97,8 +106,7 @@ def _scheme(row: dict, read: Read) -> SchemePublic:
     summary="Admit a party (fund manager)",
 )
 def admit_member(scheme_id: SchemeId, body: MemberCreate, call: WriteCall):
-    with call.run():
-        receipt = call.ledger.admit_member(call.actor, scheme_id, body.party_id, admitted_on=body.admitted_on)
+    receipt = call.handle(AdmitMember(scheme_id, body.party_id, body.admitted_on))
     return call.answer(receipt, {"members": f"/v1/schemes/{scheme_id}/members"})
 
 
@@ -125,10 +133,7 @@ def list_members(scheme_id: SchemeId, read: ReadCall) -> list[MemberPublic]:
     summary="Publish a rule version (fund manager); refused with every problem listed",
 )
 def publish_rule_version(scheme_id: SchemeId, body: RuleVersionCreate, call: WriteCall):
-    with call.run():
-        receipt = call.ledger.publish_rules(
-            call.actor, scheme_id, body.document, published_on=body.published_on
-        )
+    receipt = call.handle(PublishRules(scheme_id, body.document, body.published_on))
     number = receipt.details["rule_version"]
     return call.answer(receipt, {"rule_version": f"/v1/schemes/{scheme_id}/rule-versions/{number}"})
 
@@ -223,8 +228,7 @@ def what_if(scheme_id: SchemeId, body: WhatIf, system: SystemDep, actor: Princip
     summary="Set the programme targets",
 )
 def set_targets(scheme_id: SchemeId, body: TargetsUpdate, call: WriteCall):
-    with call.run():
-        receipt = call.ledger.set_targets(call.actor, scheme_id, body.targets, set_on=body.set_on)
+    receipt = call.handle(SetTargets(scheme_id, body.targets, body.set_on))
     return call.answer(receipt, {"targets": f"/v1/schemes/{scheme_id}/reports/targets"}, status=200)
 
 
@@ -236,10 +240,7 @@ def set_targets(scheme_id: SchemeId, body: TargetsUpdate, call: WriteCall):
     summary="Record a contribution to a government fund",
 )
 def record_contribution(scheme_id: SchemeId, body: ContributionCreate, call: WriteCall):
-    with call.run():
-        receipt = call.ledger.record_contribution(
-            call.actor, scheme_id, body.party_id, body.amount, contributed_on=body.contributed_on
-        )
+    receipt = call.handle(RecordContribution(scheme_id, body.party_id, body.amount, body.contributed_on))
     return call.answer(receipt, {"funds": f"/v1/schemes/{scheme_id}/reports/funds"})
 
 
@@ -256,10 +257,7 @@ def reset_breaker(
     call: WriteCall,
     breaker: str = Path(max_length=100, examples=["bank_loss_rate:icbc-hebi"]),
 ):
-    with call.run():
-        receipt = call.ledger.reset_breaker(
-            call.actor, scheme_id, breaker, body.reason, reset_on=body.reset_on
-        )
+    receipt = call.handle(ResetBreaker(scheme_id, breaker, body.reason, body.reset_on))
     return call.answer(receipt, {"breakers": f"/v1/schemes/{scheme_id}/reports/breakers"}, status=200)
 
 
@@ -271,8 +269,15 @@ def reset_breaker(
     summary="Reverse a fact recorded by mistake, naming it and why",
 )
 def reverse_fact(scheme_id: SchemeId, body: ReversalCreate, call: WriteCall):
-    with call.run():
-        receipt = call.ledger.reverse(
-            call.actor, scheme_id, body.fact_id, body.reason, reversed_on=body.reversed_on
-        )
-    return call.answer(receipt, {"facts": f"/v1/schemes/{scheme_id}/facts"})
+    receipt = call.handle(Reverse(scheme_id, body.fact_id, body.reason, body.reversed_on))
+    return call.answer(receipt, {"corrected": _corrected(scheme_id, body.fact_id)})
+
+
+def _corrected(scheme_id: str, fact_id: str) -> str:
+    """Where the reversed fact's figures now stand: its claim, its loan, or the funds report."""
+    ref = parse_fact_id(fact_id)
+    if ref.claim_id is not None:
+        return f"/v1/schemes/{scheme_id}/claims/{ref.claim_id}"
+    if ref.loan_ref is not None:
+        return f"/v1/schemes/{scheme_id}/banks/{ref.bank_id}/loans/{ref.loan_ref}"
+    return f"/v1/schemes/{scheme_id}/reports/funds"

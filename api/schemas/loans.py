@@ -7,7 +7,7 @@ from datetime import date
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.schemas.common import Amount, Body, Day, Instant, Name, OptionalReason, Ref, Uscc, Yuan, YuanOrZero
-from ledger.service.loans import OVERDUE_DAYS_MAX, RATE_BP_MAX, TERM_MONTHS_MAX
+from ledger.domain.loan import OVERDUE_DAYS_MAX, RATE_BP_MAX, TERM_MONTHS_MAX
 
 
 class LoanCreate(Body):

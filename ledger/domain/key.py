@@ -6,15 +6,65 @@ as whom, and since when. The secret itself is never stored.
 
 from __future__ import annotations
 
+from datetime import date
+from typing import TYPE_CHECKING
+from uuid import UUID, uuid5
+
 from eventsourcing.domain import Aggregate
 
+from ledger.actors import Actor
 from ledger.domain.events import Fact, FirstFact
+from ledger.ids import NAMESPACE
+
+
+def key_uuid(key_id: str) -> UUID:
+    return uuid5(NAMESPACE, f"api-key:{key_id}")
 
 
 class ApiKey(Aggregate):
     # Fields no read ever shows (the audit API's view of an aggregate leaves them out): the keyed hash
     # of the secret would let whoever reads it confirm a guessed secret against the pepper.
     SECRET_FIELDS = frozenset({"secret_hash"})
+
+    if TYPE_CHECKING:  # its state, built by its events (declared for readers and type checkers:
+        # the library would take class annotations for arguments of __init__)
+        key_id: str
+        principal_id: str
+        role: str
+        party_id: str | None
+        name: str
+        secret_hash: str
+        issued_on: date
+        revoked_on: date | None
+        revoked_reason: str | None
+
+    @classmethod
+    def issue(
+        cls,
+        actor: Actor,
+        key_id: str,
+        principal_id: str,
+        role: str,
+        party_id: str | None,
+        name: str,
+        secret_hash: str,
+        on: date,
+    ) -> ApiKey:
+        return cls._create(
+            cls.Issued,
+            id=key_uuid(key_id),
+            actor=actor,
+            business_date=on,
+            key_id=key_id,
+            principal_id=principal_id,
+            role=role,
+            party_id=party_id,
+            name=name,
+            secret_hash=secret_hash,
+        )
+
+    def revoke(self, actor: Actor, reason: str, on: date) -> None:
+        self.trigger_event(self.Revoked, actor=actor, business_date=on, reason=reason)
 
     class Issued(FirstFact):
         key_id: str

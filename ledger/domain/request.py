@@ -7,14 +7,43 @@ finds its record (and gets the original answer, recording nothing) or finds noth
 
 from __future__ import annotations
 
-from typing import Any
+from datetime import date
+from typing import TYPE_CHECKING, Any
+from uuid import UUID, uuid5
 
 from eventsourcing.domain import Aggregate
 
+from ledger.actors import Actor
 from ledger.domain.events import FirstFact
+from ledger.ids import NAMESPACE
 
 
 class Request(Aggregate):
+    if TYPE_CHECKING:  # its state, built by its events (declared for readers and type checkers:
+        # the library would take class annotations for arguments of __init__)
+        principal_id: str
+        idempotency_key: str
+        request_hash: str  # what the key stands for (the HTTP layer's hash of the method, path and body)
+        receipt: dict[str, Any]
+
+    @staticmethod
+    def id_for(principal_id: str, idempotency_key: str) -> UUID:
+        """One request per principal and key: a second save of it conflicts in the store."""
+        return uuid5(NAMESPACE, f"request:{principal_id}:{idempotency_key}")
+
+    @classmethod
+    def record(cls, actor: Actor, key: str, fingerprint: str, receipt: dict[str, Any], on: date) -> Request:
+        return cls._create(
+            cls.Recorded,
+            id=cls.id_for(actor.principal_id, key),
+            actor=actor,
+            business_date=on,
+            principal_id=actor.principal_id,
+            idempotency_key=key,
+            request_hash=fingerprint,
+            receipt=receipt,
+        )
+
     class Recorded(FirstFact):
         principal_id: str
         idempotency_key: str

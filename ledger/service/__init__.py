@@ -1,19 +1,20 @@
-"""The application service: one method per command of the rule book."""
+"""The application service: commands in through one pipeline, reads of single aggregates out.
 
-from ledger.service.base import Receipt
-from ledger.service.claims import ClaimService
-from ledger.service.keys import IssuedKey, KeyService, Unauthenticated
-from ledger.service.loans import Enrolment
-from ledger.service.queries import QueryService
-from ledger.service.reversals import ReversalService
-from ledger.service.schemes import SchemeService
-from ledger.service.tapes import LoanTapeRefused, TapeService
+A newcomer's path: a command value (ledger/commands.py) → `Ledger.handle` → the pipeline
+(ledger/service/pipeline.py: group commit, idempotency, retries) → its handler
+(ledger/service/handlers/) → the aggregates, where the rules live (ledger/domain/) → one save.
+"""
+
+from ledger.domain.loan import Enrolment
+from ledger.errors import LoanTapeRefused
+from ledger.service.call import Call, Receipt
+from ledger.service.facade import Facade
+from ledger.service.keys import IssuedKey, Keys, Unauthenticated
+from ledger.service.queries import Queries
 
 
-class Ledger(SchemeService, TapeService, ClaimService, ReversalService, KeyService, QueryService):
+class Ledger(Queries, Keys, Facade):
     """The risk-pool ledger: validates each command, then records its facts atomically."""
 
-    name = "Ledger"  # the eventsourcing application name (its environment prefix is LEDGER_)
 
-
-__all__ = ["Enrolment", "IssuedKey", "Ledger", "LoanTapeRefused", "Receipt", "Unauthenticated"]
+__all__ = ["Call", "Enrolment", "IssuedKey", "Ledger", "LoanTapeRefused", "Receipt", "Unauthenticated"]

@@ -12,12 +12,12 @@ from typing import Any
 from ledger import access
 from ledger.actors import Actor, Role, require_role
 from ledger.domain import Claim, Loan, Scheme
-from ledger.errors import Forbidden, InvalidRequest
+from ledger.errors import Forbidden, IneligibleLoan, InvalidRequest
 from ledger.money import Money
 from ledger.rules import Allocation, LoanTerms, allocate
-from ledger.service.base import LedgerBase
-from ledger.service.claims import loan_terms
-from ledger.service.loans import check_eligible
+from ledger.rules.engine import eligibility_problems
+from ledger.service.application import LedgerApplication
+from ledger.service.unit_of_work import fen
 
 
 @dataclass(frozen=True)
@@ -33,17 +33,21 @@ class HistoryEntry:
     figures: dict[str, Any]  # the aggregate's figures right after this fact: how each came to be
 
 
-class QueryService(LedgerBase):
+class Queries(LedgerApplication):
+    """Reads the domain answers itself, from copies of the aggregates (a caller may keep them)."""
+
     def scheme(self, scheme_id: str) -> Scheme:
-        return self._scheme(scheme_id)
+        return self.reading().scheme(scheme_id)
 
     def loan(self, actor: Actor, scheme_id: str, bank_id: str, loan_ref: str) -> Loan:
-        self._scheme(scheme_id)
-        return self._loan(actor, scheme_id, bank_id, loan_ref)
+        uow = self.reading(actor)
+        uow.scheme(scheme_id)
+        return uow.loan(scheme_id, bank_id, loan_ref)
 
     def claim(self, actor: Actor, scheme_id: str, claim_id: str) -> Claim:
-        self._scheme(scheme_id)
-        return self._claim(actor, scheme_id, claim_id)
+        uow = self.reading(actor)
+        uow.scheme(scheme_id)
+        return uow.claim(scheme_id, claim_id)
 
     def loan_history(self, actor: Actor, scheme_id: str, bank_id: str, loan_ref: str) -> list[HistoryEntry]:
         """Every fact of a loan in the order it was recorded, corrections included."""
@@ -76,19 +80,23 @@ class QueryService(LedgerBase):
         require_role(actor, Role.FUND_MANAGER, Role.REGULATOR, Role.BANK, action="preview an allocation")
         if actor.role is Role.BANK and not actor.is_party(terms.bank_id):
             raise Forbidden(f"a principal of {actor.party_id!r} previews its own loans only")
-        amount_fen, day = self._fen(amount, "approved amount"), self._day(approved_on, "approval date")
-        scheme = self._scheme(scheme_id)
+        uow = self.reading(actor)
+        amount_fen, day = fen(amount, "approved amount"), uow.day(approved_on, "approval date")
+        scheme = uow.scheme(scheme_id)
         number = rule_version or scheme.rule_number_for_enrolment(day)
         if not 1 <= number <= len(scheme.rule_documents):
             raise InvalidRequest(f"scheme {scheme_id!r} has no rule version {number}", field="rule_version")
         rules = scheme.rules(number)
-        check_eligible(rules, number, terms.cover, terms.principal_fen, None, "the loan")
+        problems = eligibility_problems(rules, terms.cover, terms.principal_fen, None)
+        if problems:
+            raise IneligibleLoan(
+                f"the loan is ineligible under rule version {number}: " + "; ".join(problems),
+                problems=problems,
+            )
         for key in rules.covers[terms.cover].split:
-            party = terms.party_for(key)
-            if party is None:
+            if terms.party_for(key) is None:
                 raise InvalidRequest(f"a {terms.cover} loan needs a cover party", field="cover_party_id")
-        usage = scheme.cap_usage(terms.bank_id, day.year)
-        return number, allocate(rules, terms, amount_fen, usage)
+        return number, allocate(rules, terms, amount_fen, scheme.cap_usage(terms.bank_id, day.year))
 
     def what_if_loan(
         self, actor: Actor, scheme_id: str, bank_id: str, loan_ref: str, amount: Money, *, approved_on: date
@@ -97,12 +105,7 @@ class QueryService(LedgerBase):
         require_role(actor, Role.FUND_MANAGER, Role.REGULATOR, Role.BANK, action="preview an allocation")
         loan = self.loan(actor, scheme_id, bank_id, loan_ref)
         return self.what_if(
-            actor,
-            scheme_id,
-            loan_terms(loan),
-            amount,
-            approved_on=approved_on,
-            rule_version=loan.rule_version,
+            actor, scheme_id, loan.terms(), amount, approved_on=approved_on, rule_version=loan.rule_version
         )
 
 

@@ -119,7 +119,7 @@ def test_a_tape_with_a_byte_order_mark_and_crlf_lines_is_read(funded: Api) -> No
 
 
 def test_a_tape_with_too_many_rows_is_refused(funded: Api, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("ledger.service.tapes.TAPE_ROWS_MAX", 3)
+    monkeypatch.setattr("ledger.service.handlers.loans.TAPE_ROWS_MAX", 3)
     body = "\n".join([HEADER, *(row(f"T{i}", i) for i in range(4))]).encode()
     answer = send(funded, body)
     assert answer.status_code == 422 and "1 to 3 rows" in answer.json()["detail"]

@@ -161,7 +161,7 @@ def test_a_loan_tape_is_enrolled_whole_or_refused_row_by_row(api: Api) -> None:
     accepted = api.client.post(path, content=f"\ufeff{header}\n{good}".encode(), headers=headers)
     assert accepted.status_code == 201 and accepted.json()["details"] == {
         "loans": 1,
-        "principal_fen": 10_000_000,
+        "principal": "100000.00",
     }
     gbk = api.client.post(
         path, content=f"{header}\n{good}".replace("Firm One", "企业").encode("gbk"), headers=headers

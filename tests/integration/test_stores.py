@@ -10,11 +10,12 @@ import pytest
 from eventsourcing.application import project_aggregate
 
 from features.world import SCHEME, TODAY, World, fund_manager, yuan
+from ledger.commands import SetTargets
 from ledger.errors import LedgerError
 from ledger.ids import claim_uuid, loan_uuid, scheme_uuid
 from ledger.money import Money
-from ledger.service import Ledger
-from ledger.service.base import Receipt
+from ledger.service import Ledger, Receipt
+from ledger.service.handlers import HANDLERS
 
 W1_RULES = """
 covers:
@@ -191,11 +192,13 @@ def test_a_command_that_read_an_aggregate_another_ledger_moved_runs_again_on_fre
     )
     seen: list[int] = []
 
-    def reads_the_scheme_only() -> tuple[list[Any], Receipt]:
-        seen.append(first._scheme(SCHEME).contributed["city-fund"])
-        return [], Receipt()
+    def reads_the_scheme_only(uow: Any, command: Any) -> Receipt:
+        seen.append(uow.scheme(SCHEME).contributed["city-fund"])
+        return Receipt()
 
-    first._execute(reads_the_scheme_only)
+    with pytest.MonkeyPatch.context() as patched:
+        patched.setitem(HANDLERS, SetTargets, reads_the_scheme_only)
+        first.set_targets(fund_manager(), SCHEME, [], set_on=date(2019, 1, 3))
     assert seen == [100_000_100, 100_000_300]  # 1,000,000.00 + 1.00 as cached; + 2.00 as stored
     for ledger in (first, other):
         ledger.close()

@@ -8,7 +8,9 @@ import pytest
 from eventsourcing.persistence import IntegrityError
 
 from features.world import SCHEME, World, fund_manager, yuan
+from ledger.commands import SetTargets
 from ledger.errors import InvalidRequest, VersionConflict
+from ledger.service.handlers import HANDLERS
 
 
 def test_a_command_that_always_conflicts_is_refused_with_version_conflict(
@@ -19,12 +21,12 @@ def test_a_command_that_always_conflicts_is_refused_with_version_conflict(
     before = world.stored()
     attempts = []
 
-    def conflicting_save(*aggregates, **kwargs):
-        attempts.append(len(aggregates))
+    def conflicting_record(events, aggregates):
+        attempts.append(len(events))
         raise IntegrityError("another writer saved first")
 
-    monkeypatch.setattr(world.ledger, "save", conflicting_save)
-    monkeypatch.setattr("ledger.service.base.CONFLICT_BACKOFF_SECONDS_MAX", 0)
+    monkeypatch.setattr(world.ledger, "record", conflicting_record)
+    monkeypatch.setattr("ledger.service.pipeline.CONFLICT_BACKOFF_SECONDS_MAX", 0)
     with pytest.raises(VersionConflict) as refused:
         world.ledger.record_contribution(
             fund_manager(), SCHEME, "city-fund", yuan("1.00"), contributed_on=date(2019, 1, 1)
@@ -38,15 +40,15 @@ def test_a_command_that_always_conflicts_is_refused_with_version_conflict(
 def test_a_command_that_conflicts_once_runs_again_on_fresh_state(monkeypatch: pytest.MonkeyPatch) -> None:
     world = World()
     world.found_pool([("bank-a", "bank"), ("city-fund", "government")], yuan("1,000,000.00"))
-    real_save, calls = world.ledger.save, []
+    real_record, calls = world.ledger.record, []
 
-    def save_once_conflicting(*aggregates, **kwargs):
+    def record_once_conflicting(events, aggregates):
         calls.append(1)
         if len(calls) == 1:
             raise IntegrityError("another writer saved first")
-        return real_save(*aggregates, **kwargs)
+        return real_record(events, aggregates)
 
-    monkeypatch.setattr(world.ledger, "save", save_once_conflicting)
+    monkeypatch.setattr(world.ledger, "record", record_once_conflicting)
     receipt = world.ledger.record_contribution(
         fund_manager(), SCHEME, "city-fund", yuan("1.00"), contributed_on=date(2019, 1, 1)
     )
@@ -54,19 +56,22 @@ def test_a_command_that_conflicts_once_runs_again_on_fresh_state(monkeypatch: py
     assert world.scheme().contributed["city-fund"] == 100_000_000 + 100  # 1,000,000.00 + 1.00
 
 
-def test_a_command_refused_after_changing_an_aggregate_leaves_no_trace_in_memory() -> None:
+def test_a_command_refused_after_changing_an_aggregate_leaves_no_trace_in_memory(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     """Commands work on the cached aggregates themselves; a refusal evicts what they touched."""
     world = World()
     world.found_pool([("bank-a", "bank"), ("city-fund", "government")], yuan("1,000,000.00"))
     before = world.stored()
 
-    def changes_then_refuses():
-        scheme = world.ledger._scheme(SCHEME)
-        scheme.record_contribution(fund_manager(), "city-fund", 100, date(2019, 1, 1))
+    def changes_then_refuses(uow, command):
+        uow.scheme(SCHEME).record_contribution(fund_manager(), "city-fund", 100, date(2019, 1, 1))
         raise InvalidRequest("refused after triggering an event")
 
-    with pytest.raises(InvalidRequest):
-        world.ledger._execute(changes_then_refuses)
+    with monkeypatch.context() as patched:
+        patched.setitem(HANDLERS, SetTargets, changes_then_refuses)
+        with pytest.raises(InvalidRequest):
+            world.ledger.set_targets(fund_manager(), SCHEME, [], set_on=date(2019, 1, 1))
     assert world.stored() == before
     assert world.scheme().contributed["city-fund"] == 100_000_000
     receipt = world.ledger.record_contribution(

@@ -7,8 +7,10 @@ import zlib
 import pytest
 
 from features.world import SCHEME, World, yuan
+from ledger.commands import Repay
 from ledger.errors import IdempotencyConflict, LedgerError, VersionConflict
 from ledger.money import Money
+from ledger.service import Call
 from ledger.tape import COLUMNS, TapeUnreadable, read_tape
 from ledger.uscc import make_uscc
 
@@ -39,7 +41,7 @@ def test_a_whole_tape_is_enrolled_in_one_save_with_its_exposure() -> None:
     receipt = world.ledger.enrol_tape(
         world.actor("bank-a"), SCHEME, "bank-a", read_tape(tape(row("T1"), row("T2", "250000.50"), bom=True))
     )
-    assert receipt.details == {"loans": 2, "principal_fen": 35_000_050}
+    assert receipt.details == {"loans": 2, "principal": "350000.50"}  # 100,000.00 + 250,000.50
     assert world.scheme().exposure_fen == 35_000_050
     loan = world.ledger.loan(world.actor("bank-a"), SCHEME, "bank-a", "T2")
     assert loan.tags == ["ip_pledge", "first_loan"] and loan.state == "enrolled"
@@ -117,10 +119,8 @@ def test_a_repeated_idempotent_request_returns_the_original_receipt_and_records_
     bank = world.actor("bank-a")
 
     def repay():
-        with world.ledger.options(actor=bank, idempotency_key="pay-2019-03", request_hash="h1"):
-            return world.ledger.repay(
-                bank, SCHEME, "bank-a", "L1", principal=Money(1000), interest=Money(0), repaid_on=world.day
-            )
+        command = Repay(SCHEME, "bank-a", "L1", Money(1000), Money(0), world.day)
+        return world.ledger.handle(command, Call(bank, idempotency_key="pay-2019-03", fingerprint="h1"))
 
     first = repay()
     stored = world.stored()
@@ -129,12 +129,10 @@ def test_a_repeated_idempotent_request_returns_the_original_receipt_and_records_
     assert again.replayed and not first.replayed
     assert (again.fact_id, again.position) == (first.fact_id, first.position)
     assert world.ledger.loan(bank, SCHEME, "bank-a", "L1").principal_repaid_fen == 1000
-    with (
-        pytest.raises(IdempotencyConflict),
-        world.ledger.options(actor=bank, idempotency_key="pay-2019-03", request_hash="another body"),
-    ):
-        world.ledger.repay(
-            bank, SCHEME, "bank-a", "L1", principal=Money(1), interest=Money(0), repaid_on=world.day
+    with pytest.raises(IdempotencyConflict):
+        world.ledger.handle(
+            Repay(SCHEME, "bank-a", "L1", Money(1), Money(0), world.day),
+            Call(bank, idempotency_key="pay-2019-03", fingerprint="another body"),
         )
     assert world.stored() == stored
 
@@ -144,15 +142,11 @@ def test_a_command_on_a_version_that_moved_is_refused() -> None:
     world.enrol_and_disburse("bank-a", "L1", yuan("500,000.00"), "direct", None)
     bank = world.actor("bank-a")
     version = world.ledger.loan(bank, SCHEME, "bank-a", "L1").version
-    with world.ledger.options(expected_version=version - 1), pytest.raises(VersionConflict) as refused:
-        world.ledger.repay(
-            bank, SCHEME, "bank-a", "L1", principal=Money(1), interest=Money(0), repaid_on=world.day
-        )
+    repayment = Repay(SCHEME, "bank-a", "L1", Money(1), Money(0), world.day)
+    with pytest.raises(VersionConflict) as refused:
+        world.ledger.handle(repayment, Call(bank, expected_version=version - 1))
     assert refused.value.figures == {"expected": version - 1, "current": version}
-    with world.ledger.options(expected_version=version):
-        world.ledger.repay(
-            bank, SCHEME, "bank-a", "L1", principal=Money(1), interest=Money(0), repaid_on=world.day
-        )
+    world.ledger.handle(repayment, Call(bank, expected_version=version))
 
 
 def test_bulk_work_pauses_the_collector_and_restores_it_as_it_was() -> None:

@@ -1,0 +1,276 @@
+"""How every command runs: group commit, idempotency, retries.
+
+`Pipeline.handle(command, call)` is the one way in. Commands that arrive together are run by one
+thread at a time, in order, on the cached aggregates, and saved in one transaction (one fsync for
+the lot): TigerBeetle's batching, PostgreSQL's group commit. The first caller to find nobody
+leading leads: it runs what is queued, its own command included, batch after batch, until the
+queue is empty; the others wait for their answers. Alone, a command is simply run in its caller's
+thread. Each caller gets its own receipt or its own refusal, and a refused command never fails
+the others of its batch.
+
+Around the handler, each small enough to read alone:
+- `_idempotently`: a repeated idempotency key replays the first answer and records nothing.
+- `_alone`: a command that must be run by itself (a batch that could not be saved together, a
+  command that failed midway) is retried when a concurrent writer got there first, on fresh
+  state, a bounded number of times.
+- Snapshots are taken by the application's save (ledger/service/application.py).
+
+Trusting the cache. While no other process has been seen writing, commands take cached
+aggregates as current instead of asking the store for newer events of each (a query each). That
+costs nothing in safety: the store refuses the save of an aggregate read stale (its next version
+exists), and an aggregate read but not changed is checked for newer events just before the save.
+A refused trusting save runs again at once, fast-forwarding, and so do all commands for a while.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import threading
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any
+from uuid import UUID
+
+from eventsourcing.domain import Aggregate, DomainEvent
+from eventsourcing.persistence import IntegrityError, Recording
+
+from ledger.actors import require_role
+from ledger.commands import Command
+from ledger.domain import Scheme
+from ledger.domain.request import Request
+from ledger.errors import IdempotencyConflict, LedgerError, VersionConflict
+from ledger.service.call import Call, Receipt
+from ledger.service.handlers import HANDLERS
+from ledger.service.positions import position_of
+from ledger.service.unit_of_work import UnitOfWork
+
+if TYPE_CHECKING:
+    from ledger.service.application import LedgerApplication
+
+log = logging.getLogger(__name__)
+
+BATCH_COMMANDS_MAX = 256
+COMMAND_ATTEMPTS_MAX = 8
+CONFLICT_BACKOFF_SECONDS_MAX = 0.005
+# After another process is seen writing, commands fast-forward every cached aggregate they read for
+# this long, rather than trusting the cache and having their saves refused.
+OTHER_WRITERS_SECONDS = 5.0
+CACHED_AFTER_SAVE_MAX = 4  # a command that creates more aggregates than this (a tape) leaves the cache as is
+
+
+@dataclass
+class _Queued:
+    command: Command
+    call: Call
+    done: bool = False
+    receipt: Receipt | None = None
+    error: BaseException | None = None
+
+    def succeed(self, receipt: Receipt) -> None:
+        self.receipt, self.done = receipt, True
+
+    def fail(self, error: BaseException) -> None:
+        self.error, self.done = error, True
+
+    def outcome(self) -> Receipt:
+        if self.error is not None:
+            raise self.error
+        assert self.receipt is not None
+        return self.receipt
+
+
+@dataclass
+class _Ran:
+    """A command of a batch that ran and awaits the batch's save."""
+
+    item: _Queued
+    uow: UnitOfWork
+    receipt: Receipt
+    events: list[DomainEvent]
+
+
+class Pipeline:
+    def __init__(self, app: LedgerApplication) -> None:
+        self.app = app
+        self._cond = threading.Condition()
+        self._queue: list[_Queued] = []
+        self._leading = False
+        self._others_writing_until = 0.0  # time.monotonic() until which commands fast-forward
+
+    def handle(self, command: Command, call: Call) -> Receipt:
+        require_role(call.actor, *command.ALLOWED, action=command.ACTION)
+        item = _Queued(command, call)
+        with self._cond:
+            self._queue.append(item)
+            while self._leading and not item.done:
+                self._cond.wait()
+            lead = not item.done
+            self._leading = self._leading or lead
+        if lead:
+            self._lead()
+        return item.outcome()
+
+    def _lead(self) -> None:
+        """Run what is queued, batch after batch, until nothing is left; then step down."""
+        try:
+            while True:
+                with self._cond:
+                    batch = self._queue[:BATCH_COMMANDS_MAX]
+                    del self._queue[: len(batch)]
+                    if not batch:
+                        return
+                try:
+                    with self.app.lock:  # readers take copies while no command runs
+                        self._run(batch)
+                except BaseException as error:  # a fault of the ledger: answer every caller
+                    for item in batch:
+                        if not item.done:
+                            item.fail(error)
+                    raise
+                finally:
+                    with self._cond:
+                        self._cond.notify_all()
+        finally:
+            with self._cond:
+                self._leading = False
+                self._cond.notify_all()
+
+    def _run(self, batch: list[_Queued]) -> None:
+        if len(batch) == 1:
+            self._alone(batch[0])
+            return
+        trusting = time.monotonic() >= self._others_writing_until
+        shared: dict[UUID, Aggregate] = {}
+        ran: list[_Ran] = []
+        keys: set[tuple[str, str]] = set()
+        for position, item in enumerate(batch):
+            key = (item.call.actor.principal_id, item.call.idempotency_key or "")
+            if item.call.idempotency_key is not None and key in keys:
+                self._requeue(batch[position:])  # a repeat waits for the first to be saved
+                break
+            keys.add(key)
+            uow = UnitOfWork(self.app, item.call, trusting=trusting, batch=shared)
+            try:
+                receipt = self._idempotently(uow, item)
+            except LedgerError as refusal:
+                if not uow.dirty():
+                    item.fail(refusal)
+                    continue
+                self._evict(shared.values(), uow.touched.values())
+                self._one_by_one([r.item for r in ran] + batch[position:])
+                return
+            except Exception:
+                self._evict(shared.values(), uow.touched.values())
+                self._one_by_one([r.item for r in ran] + batch[position:])
+                return
+            ran.append(_Ran(item, uow, receipt, uow.events()))
+            shared.update(uow.touched)
+        if not ran:
+            return
+        try:
+            if trusting:
+                self._require_current(read for r in ran for read in r.uow.unchanged_reads())
+            recordings = self.app.record([e for r in ran for e in r.events], shared)
+        except IntegrityError:
+            self._evict(shared.values())
+            if trusting:
+                self._others_writing_until = time.monotonic() + OTHER_WRITERS_SECONDS
+            self._one_by_one([r.item for r in ran])
+            return
+        self.app.cache_created(c for r in ran for c in _created(r.uow))
+        done = 0
+        for r in ran:
+            mine, done = recordings[done : done + len(r.events)], done + len(r.events)
+            r.item.succeed(_answer(r.receipt, r.events, mine))
+
+    def _one_by_one(self, items: list[_Queued]) -> None:
+        for item in items:
+            if not item.done:
+                self._alone(item)
+
+    def _requeue(self, items: list[_Queued]) -> None:
+        with self._cond:
+            self._queue[:0] = items
+
+    def _alone(self, item: _Queued) -> None:
+        """Run one command and save it by itself, again on fresh state after a concurrent write."""
+        for number in range(COMMAND_ATTEMPTS_MAX):
+            trusting = number == 0 and time.monotonic() >= self._others_writing_until
+            uow = UnitOfWork(self.app, item.call, trusting=trusting, retrying=number > 0)
+            try:
+                receipt = self._idempotently(uow, item)
+                events = uow.events()
+                if trusting:
+                    self._require_current(uow.unchanged_reads())
+                recordings = self.app.record(events, uow.touched)
+            except IntegrityError:
+                self._evict(uow.touched.values())
+                if trusting:
+                    log.info("another writer moved an aggregate read from the cache; again")
+                    self._others_writing_until = time.monotonic() + OTHER_WRITERS_SECONDS
+                    continue
+                log.info("optimistic concurrency conflict; running the command again")
+                time.sleep(random.uniform(0, CONFLICT_BACKOFF_SECONDS_MAX * (number + 1)))
+                continue
+            except BaseException as error:
+                if uow.dirty():
+                    self._evict(uow.touched.values())
+                item.fail(error)
+                return
+            self.app.cache_created(_created(uow))
+            item.succeed(_answer(receipt, events, recordings))
+            return
+        item.fail(
+            VersionConflict(
+                f"the command conflicted with concurrent writers {COMMAND_ATTEMPTS_MAX} times",
+                attempts=COMMAND_ATTEMPTS_MAX,
+            )
+        )
+
+    def _idempotently(self, uow: UnitOfWork, item: _Queued) -> Receipt:
+        """Run the handler; with an idempotency key, replay a first answer or record this one."""
+        call = item.call
+        if call.idempotency_key is None:
+            return HANDLERS[type(item.command)](uow, item.command)
+        request_id = Request.id_for(call.actor.principal_id, call.idempotency_key)
+        request: Request | None = uow.find(request_id)
+        if request is not None:
+            if request.request_hash != call.fingerprint:
+                raise IdempotencyConflict(
+                    f"Idempotency-Key {call.idempotency_key!r} was used for a different request",
+                    idempotency_key=call.idempotency_key,
+                )
+            return Receipt.from_stored(request.receipt, position_of(self.app.recorder, request.id, 1) or 0)
+        receipt = HANDLERS[type(item.command)](uow, item.command)
+        uow.add(
+            Request.record(call.actor, call.idempotency_key, call.fingerprint, receipt.stored(), uow.today())
+        )
+        return receipt
+
+    def _require_current(self, reads: Iterable[tuple[UUID, int]]) -> None:
+        """Refuse the save (as a conflict) if an aggregate read from the cache but not changed has
+        newer events in the store. (Those that change, the store checks.)"""
+        for aggregate_id, version in dict(reads).items():
+            if self.app.recorder.select_events(aggregate_id, gt=version, limit=1):
+                raise IntegrityError(f"aggregate {aggregate_id} has events newer than version {version}")
+
+    def _evict(self, *groups: Iterable[Aggregate]) -> None:
+        """Drop what a failed attempt touched from the cache: it may hold unsaved changes."""
+        for group in groups:
+            for aggregate in group:
+                self.app.evict(aggregate.id)
+
+
+def _created(uow: UnitOfWork) -> list[Aggregate]:
+    created = [a for i, a in uow.touched.items() if i not in uow.read]
+    return created if len(created) <= CACHED_AFTER_SAVE_MAX else []
+
+
+def _answer(receipt: Receipt, events: list[DomainEvent], recordings: list[Recording[Any]]) -> Receipt:
+    if receipt.replayed:
+        return receipt
+    tripped = tuple(f"{e.breaker}:{e.party_id}" for e in events if isinstance(e, Scheme.BreakerTripped))
+    position = recordings[-1].notification.id if recordings else 0
+    return replace(receipt, position=position or 0, tripped=tripped)
