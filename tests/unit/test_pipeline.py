@@ -1,0 +1,151 @@
+"""Group commit: commands that arrive together are run in order and saved in one transaction; each
+caller gets its own receipt or its own refusal; a refused command never fails the others; a
+command that fails midway, or a batch the store refuses, is run again one by one."""
+
+from __future__ import annotations
+
+import threading
+from datetime import date
+from typing import Any
+
+import pytest
+
+from features.world import SCHEME, World, fund_manager, yuan
+from ledger.commands import Command, EnrolLoan, RecordContribution, SetTargets
+from ledger.errors import InvalidRequest, LedgerError
+from ledger.money import Money
+from ledger.service import Call, Receipt
+from ledger.service.handlers import HANDLERS
+
+DAY = date(2019, 3, 1)
+
+
+def pool() -> World:
+    """A pool of 1,000,000.00 contributed, leverage 10: room for 10,000,000.00 of loans."""
+    world = World()
+    world.found_pool([("bank-a", "bank"), ("city-fund", "government")], yuan("1,000,000.00"))
+    world.publish("covers:\n  direct:\n    split: {city-fund: 4000, bank: remainder}\n")
+    return world
+
+
+def together(world: World, calls: list[tuple[Command, Call]]) -> list[Receipt | LedgerError]:
+    """Submit every command from its own thread at once, while the first save is held back, so
+    that the rest queue behind it and are committed as a batch."""
+    answers: list[Receipt | LedgerError | None] = [None] * len(calls)
+    real_record, saves = world.ledger.record, []
+    first_save_started, release = threading.Event(), threading.Event()
+
+    def record(events: list[Any], aggregates: Any) -> Any:
+        saves.append(len(events))
+        if len(saves) == 1:
+            first_save_started.set()
+            release.wait(5)
+        return real_record(events, aggregates)
+
+    world.ledger.record = record  # type: ignore[method-assign]
+
+    def submit(i: int) -> None:
+        try:
+            answers[i] = world.ledger.handle(*calls[i])
+        except LedgerError as refusal:
+            answers[i] = refusal
+
+    threads = [threading.Thread(target=submit, args=(0,))]
+    threads[0].start()
+    assert first_save_started.wait(5)
+    threads += [threading.Thread(target=submit, args=(i,)) for i in range(1, len(calls))]
+    for thread in threads[1:]:
+        thread.start()
+    while len(world.ledger.pipeline._queue) < len(calls) - 1:
+        threading.Event().wait(0.001)
+    release.set()
+    for thread in threads:
+        thread.join(10)
+    world.ledger.record = real_record  # type: ignore[method-assign]
+    world.saves = saves
+    return answers  # type: ignore[return-value]
+
+
+def enrol(world: World, ref: str, principal: str) -> tuple[Command, Call]:
+    enrolment = world.enrolment(ref, yuan(principal), "direct", None)
+    return EnrolLoan(SCHEME, "bank-a", enrolment), Call(world.actor("bank-a"))
+
+
+def test_commands_arriving_together_are_saved_in_one_transaction_each_with_its_own_receipt() -> None:
+    world = pool()
+    calls = [enrol(world, f"L{i}", "1,000,000.00") for i in range(12)]
+    answers = together(world, calls)
+    # The first alone (its save held back), then the eleven that queued behind it in one save: nine
+    # enrolments of two events each (the loan's, the scheme's count); two refused.
+    assert world.saves == [2, 9 * 2]
+    receipts = [a for a in answers if isinstance(a, Receipt)]
+    assert len({r.position for r in receipts}) == 10  # each its own position in the log
+    # Leverage is checked in order against the batch's own earlier enrolments: ten fit, two do not.
+    assert sorted(getattr(a, "code", "ok") for a in answers) == ["leverage_exceeded"] * 2 + ["ok"] * 10
+    assert world.scheme().exposure_fen == 10_000_000_00
+
+
+def test_a_refused_command_in_a_batch_does_not_fail_the_others() -> None:
+    world = pool()
+    bad = enrol(world, "BAD", "50,000,000.00")  # ineligible: above the principal maximum
+    calls = [enrol(world, "L0", "1.00"), enrol(world, "L1", "1.00"), bad, enrol(world, "L2", "1.00")]
+    answers = together(world, calls)
+    assert [getattr(a, "code", "ok") for a in answers] == ["ok", "ok", "ineligible_loan", "ok"]
+    assert world.saves == [2, 4]
+    assert world.scheme().exposure_fen == 300
+
+
+def test_a_command_that_fails_midway_makes_its_batch_run_one_by_one(monkeypatch: pytest.MonkeyPatch) -> None:
+    world = pool()
+
+    def changes_then_refuses(uow: Any, command: Any) -> Receipt:
+        uow.scheme(SCHEME).record_contribution(fund_manager(), "city-fund", 100, DAY)
+        raise InvalidRequest("refused after triggering an event")
+
+    monkeypatch.setitem(HANDLERS, SetTargets, changes_then_refuses)
+    contribution = RecordContribution(SCHEME, "city-fund", Money(1), DAY)
+    calls = [
+        (contribution, Call(fund_manager())),
+        (contribution, Call(fund_manager())),
+        (SetTargets(SCHEME, [], DAY), Call(fund_manager())),
+        (contribution, Call(fund_manager())),
+    ]
+    answers = together(world, calls)
+    assert [getattr(a, "code", "ok") for a in answers] == ["ok", "ok", "invalid_request", "ok"]
+    assert world.scheme().contributed["city-fund"] == 100_000_000 + 3  # the refusal's 100 fen left no trace
+    assert sorted(a.fact_id for a in answers if isinstance(a, Receipt)) == [
+        "city-fund:contribution:2",
+        "city-fund:contribution:3",
+        "city-fund:contribution:4",
+    ]
+
+
+def test_a_repeated_idempotency_key_in_one_batch_replays_the_first_answer() -> None:
+    world = pool()
+    command, _ = enrol(world, "L1", "1.00")
+    keyed = Call(world.actor("bank-a"), idempotency_key="enrol-L1", fingerprint="same body")
+    answers = together(world, [enrol(world, "L0", "1.00"), (command, keyed), (command, keyed)])
+    first, again = answers[1], answers[2]
+    assert isinstance(again, Receipt) and again.replayed and not first.replayed  # type: ignore[union-attr]
+    assert again.position == first.position  # type: ignore[union-attr]
+    assert world.scheme().exposure_fen == 200
+
+
+def test_a_batch_the_store_refuses_is_run_again_command_by_command(monkeypatch: pytest.MonkeyPatch) -> None:
+    from eventsourcing.persistence import IntegrityError
+
+    world = pool()
+    real = world.ledger.record
+    refused_once: list[int] = []
+
+    def refuse_the_batch(events: list[Any], aggregates: Any) -> Any:
+        if len(events) > 2 and not refused_once:
+            refused_once.append(len(events))
+            raise IntegrityError("another writer moved the scheme")
+        return real(events, aggregates)
+
+    calls = [enrol(world, f"L{i}", "1.00") for i in range(4)]
+    world.ledger.record = refuse_the_batch  # type: ignore[method-assign]
+    answers = together(world, calls)
+    assert refused_once == [6] and all(isinstance(a, Receipt) for a in answers)
+    assert world.scheme().exposure_fen == 400
