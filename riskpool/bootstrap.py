@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import stat
-from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 from sqlalchemy import create_engine
@@ -23,19 +23,51 @@ def build_ledger(settings: Settings | None = None, *, clock: Clock = today_in_ch
     return Ledger(env=settings.event_store_env(), clock=clock, key_pepper=settings.key_pepper.encode())
 
 
-@dataclass
 class System:
-    """The ledger, its projections' store, and the runner that keeps them up to date."""
+    """The ledger, its read models, the tree-head signer and the runner that keeps the read models
+    current: each opened the first time it is used (a command opens only what it needs), all
+    closed by `close()`."""
 
-    settings: Settings
-    ledger: Ledger
-    store: ProjectionStore
-    runner: Runner
+    def __init__(self, settings: Settings, *, clock: Clock = today_in_china) -> None:
+        self.settings, self.clock = settings, clock
+
+    @cached_property
+    def ledger(self) -> Ledger:
+        if self.settings.is_sqlite:
+            keep_private(self.settings)
+        return build_ledger(self.settings, clock=self.clock)
+
+    @cached_property
+    def store(self) -> ProjectionStore:
+        url = self.settings.read_models_url()
+        if url == "sqlite://":
+            engine = create_engine(url, poolclass=StaticPool, connect_args={"check_same_thread": False})
+        else:
+            if self.settings.is_sqlite:
+                keep_private(self.settings)
+            engine = make_engine(url, pool_size=self.settings.pool_size)
+        store = ProjectionStore(engine)
+        store.create()
+        return store
+
+    @cached_property
+    def signer(self) -> Signer:
+        key = self.settings.audit_key_path()
+        copies = (self.settings.audit_heads_file,) if self.settings.audit_heads_file else ()
+        return Signer.from_file(key, copies=copies) if key is not None else Signer.ephemeral()
+
+    @cached_property
+    def runner(self) -> Runner:
+        return Runner(self.ledger, self.store, signer=self.signer)
 
     def close(self) -> None:
-        self.runner.stop()
-        self.store.engine.dispose()
-        self.ledger.close()
+        opened = vars(self)
+        if "runner" in opened:
+            self.runner.stop()
+        if "store" in opened:
+            self.store.engine.dispose()
+        if "ledger" in opened:
+            self.ledger.close()
 
 
 def keep_private(settings: Settings) -> None:
@@ -55,18 +87,4 @@ def keep_private(settings: Settings) -> None:
 
 
 def build_system(settings: Settings | None = None, *, clock: Clock = today_in_china) -> System:
-    settings = settings or Settings()
-    if settings.is_sqlite:
-        keep_private(settings)
-    ledger = build_ledger(settings, clock=clock)
-    url = settings.read_models_url()
-    if url == "sqlite://":
-        engine = create_engine(url, poolclass=StaticPool, connect_args={"check_same_thread": False})
-    else:
-        engine = make_engine(url, pool_size=settings.pool_size)
-    store = ProjectionStore(engine)
-    store.create()
-    key = settings.audit_key_path()
-    copies = (settings.audit_heads_file,) if settings.audit_heads_file else ()
-    signer = Signer.from_file(key, copies=copies) if key is not None else Signer.ephemeral()
-    return System(settings, ledger, store, Runner(ledger, store, signer=signer))
+    return System(settings or Settings(), clock=clock)

@@ -17,6 +17,7 @@ from eventsourcing.persistence import JSONTranscoder, Recording
 
 from ledger.actors import Actor, ActorAsDict
 from ledger.calendar import Clock, DateAsISO, today_in_china
+from ledger.codec import CompiledTranscoder
 from ledger.commands import Command
 from ledger.domain import Claim, Loan, Scheme
 from ledger.service.call import Call, Receipt
@@ -50,6 +51,12 @@ class LedgerApplication(Application[UUID]):
         self.key_pepper = key_pepper
         self.lock = threading.RLock()  # held while commands run: readers then take copies
         self.pipeline = Pipeline(self)
+
+    def construct_transcoder(self) -> JSONTranscoder:
+        """The library's JSON format, printed and parsed by orjson (ledger/codec.py)."""
+        transcoder = CompiledTranscoder()
+        self.register_transcodings(transcoder)
+        return transcoder
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)
