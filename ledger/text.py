@@ -38,6 +38,7 @@ _INVISIBLE = frozenset(
     + "".join(map(chr, range(0xFE00, 0xFE10)))
     + "".join(map(chr, range(0xE0100, 0xE01F0)))
 )
+_ASCII_RISKY = ("", "=", "+", "-", "@")  # a first character (after spaces) that needs the full rule
 _PLAIN_NUMBER = re.compile(r"[+-]?[0-9]+(\.[0-9]+)?")
 _SHOWN_CHARS_MAX = 40
 
@@ -77,6 +78,8 @@ def starts_like_formula(value: str) -> bool:
 
 def text_problem(value: str) -> str | None:
     """What is wrong with `value` as free text (a name, a reason, a tape cell), or None."""
+    if value.isascii() and value.isprintable() and value.lstrip(" ")[:1] not in _ASCII_RISKY:
+        return None  # the common case, decided in compiled code: printable ASCII, starting plainly
     problem = character_problem(value)
     if problem is None and starts_like_formula(value):
         problem = "starts like a spreadsheet formula (=, +, -, @ first); free text is plain text"

@@ -11,6 +11,7 @@ from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from eventsourcing.domain import Aggregate
+from eventsourcing.utils import get_topic
 
 from ledger.actors import Actor
 from ledger.calendar import check_not_before
@@ -155,6 +156,26 @@ class Loan(RecordsFacts, Aggregate):
         return cls._create(
             cls.Enrolled,
             id=loan_uuid(scheme_id, bank_id, facts["loan_ref"]),
+            actor=actor,
+            business_date=on,
+            scheme_id=scheme_id,
+            bank_id=bank_id,
+            rule_version=rule_version,
+            **facts,
+        )
+
+    @classmethod
+    def enrolled(
+        cls, actor: Actor, scheme_id: str, bank_id: str, facts: dict[str, Any], rule_version: int, on: date
+    ) -> Loan.Enrolled:
+        """The first event of a new loan, made directly: what `enrol` records, without building
+        the aggregate (a loan tape records thousands, none of which is needed until it is next
+        used, and then it is read back from the store)."""
+        return cls.Enrolled(
+            originator_topic=LOAN_TOPIC,
+            originator_id=loan_uuid(scheme_id, bank_id, facts["loan_ref"]),
+            originator_version=cls.INITIAL_VERSION,
+            timestamp=cls.Enrolled.create_timestamp(),
             actor=actor,
             business_date=on,
             scheme_id=scheme_id,
@@ -520,3 +541,4 @@ class Loan(RecordsFacts, Aggregate):
 ENROLLED_TERMS = tuple(
     f for f in Loan.Enrolled.__dataclass_fields__ if f not in FirstFact.__dataclass_fields__
 )
+LOAN_TOPIC = get_topic(Loan)

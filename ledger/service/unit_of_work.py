@@ -58,6 +58,7 @@ class UnitOfWork:
         self.read: dict[UUID, int] = {}  # the version of each aggregate read, when it was read
         self.touched: dict[UUID, Aggregate] = {}  # read or created, in that order
         self.handed_over: set[UUID] = set()  # the aggregates whose events `events()` handed over
+        self.first_events: list[DomainEvent] = []  # new aggregates' first events, made directly
 
     # Finding aggregates.
 
@@ -92,6 +93,10 @@ class UnitOfWork:
         """A new aggregate the command created."""
         self.touched[aggregate.id] = aggregate
         return aggregate
+
+    def add_first_events(self, events: list[DomainEvent]) -> None:
+        """The first events of new aggregates made without building them (a loan tape's)."""
+        self.first_events.extend(events)
 
     def scheme(self, scheme_id: str) -> Scheme:
         check_reference(scheme_id, field="scheme id")
@@ -158,7 +163,7 @@ class UnitOfWork:
     def events(self) -> list[DomainEvent]:
         changed = self.changed()
         self.handed_over = {a.id for a in changed}
-        return [event for aggregate in changed for event in aggregate.collect_events()]
+        return [*self.first_events, *(event for aggregate in changed for event in aggregate.collect_events())]
 
     def dirty(self) -> bool:
         """Whether an aggregate holds events not handed over (a command that failed midway)."""

@@ -168,3 +168,21 @@ def test_bulk_work_pauses_the_collector_and_restores_it_as_it_was() -> None:
         assert not gc.isenabled()  # left off, as it was
     finally:
         gc.enable()
+
+
+def test_a_loan_enrolled_from_a_tape_is_the_loan_a_single_enrolment_records() -> None:
+    """A tape makes its loans' first events directly; read back, each is the loan `enrol_loan`
+    would have made of the same row."""
+    world = pool()
+    bank = world.actor("bank-a")
+    world.ledger.enrol_tape(bank, SCHEME, "bank-a", read_tape(tape(row("T1"))))
+    single = read_tape(tape(row("T1").replace("T1,", "S1,", 1)))[0][1]
+    world.ledger.enrol_loan(bank, SCHEME, "bank-a", single)
+    taped, enrolled = (world.ledger.loan(bank, SCHEME, "bank-a", ref) for ref in ("T1", "S1"))
+    ignore = {"_id", "_created_on", "_modified_on", "loan_ref"}
+    assert {k: v for k, v in vars(taped).items() if k not in ignore} == {
+        k: v for k, v in vars(enrolled).items() if k not in ignore
+    }
+    events = [next(iter(world.ledger.events.get(loan.id))) for loan in (taped, enrolled)]
+    assert [type(e) for e in events] == [type(events[1])] * 2
+    assert events[0].originator_topic == events[1].originator_topic == "ledger.domain.loan:Loan"

@@ -64,8 +64,7 @@ def enrol_tape(uow: UnitOfWork, cmd: EnrolTape) -> Receipt:
             refused, loans = _review(uow, scheme, cmd, look_up=True)
         if refused:
             raise LoanTapeRefused(refused, len(refused))
-        for loan in loans:
-            uow.add(loan)
+        uow.add_first_events(loans)
         counted = [[loan.loan_ref, loan.principal_fen] for loan in loans]
         scheme.count_tape(uow.actor, cmd.bank_id, counted, uow.today())
     total = sum(principal for _, principal in counted)
@@ -76,7 +75,7 @@ def _review(
     uow: UnitOfWork, scheme: Scheme, cmd: EnrolTape, *, look_up: bool
 ) -> tuple[list[dict], list[Loan]]:
     refused: list[dict[str, Any]] = []
-    loans: list[Loan] = []
+    loans: list[Loan.Enrolled] = []
     pending, seen, unblocked = 0, set(), set()
     for number, row in cmd.rows:
         try:
@@ -99,7 +98,7 @@ def _review(
             refused.append({"row": number, "code": error.code, "message": error.message})
             continue
         pending += facts["principal_fen"]
-        loans.append(Loan.enrol(uow.actor, cmd.scheme_id, cmd.bank_id, facts, rule, day))
+        loans.append(Loan.enrolled(uow.actor, cmd.scheme_id, cmd.bank_id, facts, rule, day))
     return refused, loans
 
 
