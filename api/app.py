@@ -6,10 +6,10 @@ import json
 import logging
 import re
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI, Request, Response
+from fastapi import FastAPI, Request
 from fastapi.routing import APIRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -118,19 +118,38 @@ def create_app(system: System, *, follow: bool = True) -> FastAPI:
     for module in (health, parties, schemes, loans, claims, reports, audit):
         app.include_router(module.router)
 
-    @app.middleware("http")
-    async def request_id(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-        sent = request.headers.get("X-Request-Id", "")
-        request.state.request_id = sent if REQUEST_ID.fullmatch(sent) else uuid.uuid4().hex
-        response = await call_next(request)
-        response.headers["X-Request-Id"] = request.state.request_id
-        if response.status_code >= 400:
-            log_refusal(request, response.status_code)
-        return response
-
     app.add_middleware(BoundedBodies)
+    app.add_middleware(RequestIds)
     app.openapi = lambda: openapi.document(app)  # type: ignore[method-assign]
     return app
+
+
+class RequestIds:
+    """Gives every request an id (the caller's `X-Request-Id` when well formed, else a new one),
+    answers with it, and logs every refusal. Plain ASGI: no task or stream per request."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        sent = next((v for k, v in scope["headers"] if k == b"x-request-id"), b"").decode("latin-1")
+        request_id = sent if REQUEST_ID.fullmatch(sent) else uuid.uuid4().hex
+        scope.setdefault("state", {})["request_id"] = request_id
+        status = 0
+
+        async def answer(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                message["headers"] = [*message.get("headers", ()), (b"x-request-id", request_id.encode())]
+            await send(message)
+
+        await self.app(scope, receive, answer)
+        if status >= 400:
+            log_refusal(Request(scope), status)
 
 
 class BoundedBodies:

@@ -14,7 +14,7 @@ from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import Engine
 
-from api.schemas.common import POSITION_MAX, Day, Written
+from api.schemas.common import CURSOR_CHARS_MAX, PAGE_ITEMS_MAX, POSITION_MAX, Day, Written
 from ledger.actors import Actor
 from ledger.calendar import today_in_china
 from ledger.commands import Command
@@ -26,7 +26,7 @@ from riskpool.bootstrap import System
 WAIT_SECONDS_MAX = 10.0
 
 
-def system(request: Request) -> System:
+async def system(request: Request) -> System:
     return request.app.state.system
 
 
@@ -169,8 +169,12 @@ def read(
 
 ReadCall = Annotated[Read, Depends(read)]
 
-Limit = Annotated[int, Query(ge=1, le=500, description="at most this many items (≤ 500)")]
-Cursor = Annotated[str | None, Query(max_length=400, description="the next_cursor of the previous page")]
+Limit = Annotated[
+    int, Query(ge=1, le=PAGE_ITEMS_MAX, description=f"at most this many items (≤ {PAGE_ITEMS_MAX})")
+]
+Cursor = Annotated[
+    str | None, Query(max_length=CURSOR_CHARS_MAX, description="the next_cursor of the previous page")
+]
 
 
 def caught_up(

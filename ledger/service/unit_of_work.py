@@ -9,7 +9,7 @@ the pipeline the command's new events in the order they are to be recorded (see 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from datetime import date
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
@@ -36,6 +36,14 @@ from ledger.service.call import Call
 
 if TYPE_CHECKING:
     from ledger.service.application import LedgerApplication
+
+
+def project(aggregate: Any | None, events: Iterable[DomainEvent]) -> Any | None:
+    """An aggregate with `events` applied: the library's projector without its per-event
+    `isinstance` check against a protocol (a tenth of a millisecond on every loan read)."""
+    for event in events:
+        aggregate = event.mutate(aggregate)
+    return aggregate
 
 
 class UnitOfWork:
@@ -70,9 +78,11 @@ class UnitOfWork:
             try:
                 if self.copies:
                     with self.app.lock:
-                        found = self.app.repository.get(aggregate_id)
+                        found = self.app.repository.get(aggregate_id, projector_func=project)
                 else:
-                    found = self.app.repository.get(aggregate_id, deepcopy_from_cache=False)
+                    found = self.app.repository.get(
+                        aggregate_id, projector_func=project, deepcopy_from_cache=False
+                    )
             except AggregateNotFoundError:
                 return None
         if aggregate_id not in self.touched:
