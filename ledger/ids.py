@@ -16,7 +16,12 @@ from uuid import UUID, uuid5
 from ledger.errors import InvalidRequest, UnknownClaim, UnknownFact
 
 NAMESPACE = UUID("5b0f8e3c-6a51-4d8e-9a59-2f0c1d7c6e11")
-_REFERENCE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
+REFERENCE_CHARS_MAX = 64
+# A claim or fact id: references and numbers joined by `:` (the longest,
+# `bank:loan:claim:N:recovery-payment:N`, stays well under this).
+ID_CHARS_MAX = 300
+REFERENCE_PATTERN = rf"[A-Za-z0-9][A-Za-z0-9._-]{{0,{REFERENCE_CHARS_MAX - 1}}}"
+_REFERENCE = re.compile(REFERENCE_PATTERN)
 
 
 def is_reference(value: object) -> bool:
@@ -28,10 +33,11 @@ CLAIM_FACT_KINDS = ("payment", "recovery", "recovery-payment")
 
 
 def check_reference(value: object, *, field: str) -> str:
-    """A scheme, party, loan or tag reference: 1–64 letters, digits, `.`, `_` or `-`."""
+    """A scheme, party, loan or tag reference: 1 to REFERENCE_CHARS_MAX letters, digits, `.`, `_`
+    or `-`, starting with a letter or digit."""
     if not is_reference(value):
         raise InvalidRequest(
-            f"{field} {value!r} must be 1-64 letters, digits, '.', '_' or '-', "
+            f"{field} {value!r} must be 1-{REFERENCE_CHARS_MAX} letters, digits, '.', '_' or '-', "
             "starting with a letter or digit",
             field=field,
         )

@@ -8,6 +8,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from ledger.errors import InvalidRequest
+from ledger.ids import REFERENCE_PATTERN
 from ledger.rules.document import Fen
 
 TARGETS_MAX = 32
@@ -19,7 +20,7 @@ class Target(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    target_id: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+    target_id: str = Field(pattern=f"^{REFERENCE_PATTERN}$")
     metric: Literal["cumulative_lending", "cumulative_contributions", "firms_served"]
     amount: Fen | None = None
     count: int | None = Field(default=None, strict=True, ge=1)

@@ -24,6 +24,7 @@ from api.schemas.audit import (
 from api.schemas.common import Day, Ref, decode_cursor, encode_cursor
 from ledger import access
 from ledger.errors import InvalidRequest, UnknownFact
+from ledger.ids import ID_CHARS_MAX
 from projections import tables as t
 from projections.audit.heads import heads, latest
 from projections.audit.merkle import Tree
@@ -46,7 +47,7 @@ def list_audit_events(
     scheme_id: Annotated[Ref | None, Query()] = None,
     bank_id: Annotated[Ref | None, Query()] = None,
     loan_ref: Annotated[Ref | None, Query()] = None,
-    claim_id: Annotated[str | None, Query(max_length=300)] = None,
+    claim_id: Annotated[str | None, Query(max_length=ID_CHARS_MAX)] = None,
     party_id: Annotated[Ref | None, Query(description="events that concern this party")] = None,
     fact: Annotated[str | None, Query(max_length=60, examples=["RepaymentReversed"])] = None,
     principal_id: Annotated[

@@ -21,6 +21,7 @@ from pydantic_core import PydanticCustomError
 
 from ledger.calendar import parse_date
 from ledger.errors import InvalidRequest, LedgerError
+from ledger.ids import ID_CHARS_MAX, REFERENCE_PATTERN
 from ledger.money import Money, format_fen, parse_fen
 from ledger.text import NAME_CHARS_MAX, REASON_CHARS_MAX, check_strings, check_text
 from ledger.uscc import validate_uscc
@@ -28,7 +29,7 @@ from ledger.uscc import validate_uscc
 YUAN_PATTERN = r"^(0|[1-9][0-9]*)(\.[0-9]{1,2})?$"
 AMOUNT_PATTERN = r"^-?(0|[1-9][0-9]*)\.[0-9]{2}$"  # what the ledger answers: always two decimals
 PERCENT_PATTERN = r"^-?[0-9]+\.[0-9]{2}$"
-REF_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
+REF_PATTERN = f"^{REFERENCE_PATTERN}$"
 PAGE_ITEMS_MAX = 500
 POSITION_MAX = 2**62  # log positions, sizes and versions are 64-bit in every store
 
@@ -282,7 +283,8 @@ def encode_cursor(key: list[Any]) -> str:
     return base64.urlsafe_b64encode(json.dumps(key, default=str).encode()).decode().rstrip("=")
 
 
-CURSOR_STR_CHARS_MAX = 300
+CURSOR_STR_CHARS_MAX = ID_CHARS_MAX  # the longest string a key holds: an id
+CURSOR_CHARS_MAX = 400  # base64 of the JSON of a key: a date, a number and an id fit
 CursorPart = type[str] | type[int] | type[date]
 
 

@@ -7,7 +7,7 @@ from datetime import date
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.schemas.common import Amount, Body, Day, Instant, Name, OptionalReason, Ref, Uscc, Yuan, YuanOrZero
-from ledger.domain.loan import OVERDUE_DAYS_MAX, RATE_BP_MAX, TERM_MONTHS_MAX
+from ledger.domain.loan import OVERDUE_DAYS_MAX, RATE_BP_MAX, TAGS_MAX, TERM_MONTHS_MAX
 
 
 class LoanCreate(Body):
@@ -15,7 +15,7 @@ class LoanCreate(Body):
     borrower_name: Name = Field(examples=["鹤壁星河电子科技有限公司"])
     borrower_uscc: Uscc
     product: Ref = Field(examples=["tech_loan"])
-    tags: list[Ref] = Field(default=[], max_length=16, examples=[["ip_pledge"]])
+    tags: list[Ref] = Field(default=[], max_length=TAGS_MAX, examples=[["ip_pledge"]])
     principal: Yuan
     rate_bp: int = Field(strict=True, ge=1, le=RATE_BP_MAX, examples=[435])
     term_months: int = Field(strict=True, ge=1, le=TERM_MONTHS_MAX, examples=[24])

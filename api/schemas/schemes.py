@@ -8,6 +8,8 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.schemas.common import Amount, Body, Day, Name, Reason, Ref, Strings, Yuan
+from ledger.domain.loan import TAGS_MAX
+from ledger.ids import ID_CHARS_MAX
 from ledger.targets import TARGETS_MAX
 
 
@@ -207,7 +209,9 @@ class BreakerReset(Body):
 
 
 class ReversalCreate(Body):
-    fact_id: str = Field(min_length=1, max_length=300, examples=["icbc-hebi:HB2019-0001:repayment:2"])
+    fact_id: str = Field(
+        min_length=1, max_length=ID_CHARS_MAX, examples=["icbc-hebi:HB2019-0001:repayment:2"]
+    )
     reason: Reason
     reversed_on: Day
     model_config = ConfigDict(
@@ -232,7 +236,7 @@ class WhatIf(Body):
     principal: Yuan | None = None
     cover: str | None = Field(default=None, examples=["guaranteed"])
     cover_party_id: Ref | None = None
-    tags: list[Ref] = Field(default=[], max_length=16)
+    tags: list[Ref] = Field(default=[], max_length=TAGS_MAX)
     amount: Yuan
     approved_on: Day
     model_config = ConfigDict(
