@@ -76,6 +76,9 @@ class Results:
     figures: list[Figure] = field(default_factory=list)
     profiles: list[Profile] = field(default_factory=list)
     facts: dict[str, Any] = field(default_factory=dict)
+    # Per store, the bytes each event takes on disk: in the event store, and in the read models
+    # (Merkle tree and audit index included), measured after a catch-up (BENCHMARKS.md, Scale).
+    storage: dict[str, dict[str, float]] = field(default_factory=dict)
 
     def add(self, figure: Figure) -> Figure:
         self.figures.append(figure)

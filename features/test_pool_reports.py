@@ -7,8 +7,10 @@ from datetime import date
 from pytest_bdd import given, parsers, scenarios, then
 
 from features.world import SCHEME, TODAY, World, fund_manager, yuan
+from ledger.access import ClaimScope
 from ledger.money import format_fen
 from projections import reports
+from projections.models import claims as claim_model
 
 scenarios("pool_reports.feature")
 
@@ -76,7 +78,7 @@ def claims_queue(world: World, day: str, datatable: list[list[str]]) -> None:
     _, *rows = datatable
     today = date.fromisoformat(day)
     with world.read_models().connect() as conn:
-        listed = reports.claims(conn, SCHEME, today)
+        listed = claim_model.page(conn, SCHEME, today, ClaimScope())
         queue = {q.status: q for q in reports.claims_queue(conn, SCHEME, today)}
     assert [(c["claim_id"], c["status"], str(c["age_days"])) for c in listed] == [tuple(r) for r in rows]
     for _claim_id, status, age in rows:

@@ -1,41 +1,54 @@
-"""Applies decoded events to the read models' rows: one handler per event class."""
+"""Applies the log to a group of read models: each notification decoded once, the aggregates it
+names noted (projections/subjects.py), then every model's handlers of its class, and each model's
+batch handler with the whole batch."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from datetime import date
-from typing import Any
 
 from eventsourcing.persistence import Mapper, Notification
 
-from projections import on_claims, on_loans, on_schemes
-from projections.audit import merkle
-from projections.audit.index import index
+from projections.model import BatchHandler, Handler, ReadModel, Recorded
 from projections.rows import Rows
-
-HANDLERS = on_schemes.HANDLERS | on_loans.HANDLERS | on_claims.HANDLERS
-
-
-def apply(rows: Rows, event: Any, position: int) -> None:
-    """Apply one event, recorded at `position` of the notification log, to the rows."""
-    handler = HANDLERS.get(type(event))
-    assert handler is not None, f"no projection handles {type(event).__qualname__}"
-    handler(rows, event, position)
+from projections.subjects import Subjects
 
 
-def apply_notification(
-    rows: Rows, mapper: Mapper, notification: Notification, *, business_date: date | None = None
-) -> None:
-    """Apply a stored event to the read models, grow the Merkle tree by its leaf and index it.
+def decode(mapper: Mapper, subjects: Subjects, notifications: Iterable[Notification]) -> list[Recorded]:
+    to_event, learn = mapper.to_domain_event, subjects.learn
+    recorded = []
+    for notification in notifications:
+        event = to_event(notification)
+        learn(event)
+        recorded.append(Recorded(notification.id, event, notification))
+    return recorded
 
-    With `business_date` (an as-of replay), facts dated after it are skipped, and the tree and
-    the audit index, which are of the whole log, are left out.
-    """
-    event = mapper.to_domain_event(notification)
-    if business_date is not None:
-        if event.business_date <= business_date:
-            apply(rows, event, notification.id)
-        return
-    apply(rows, event, notification.id)
-    leaf = merkle.event_leaf(notification)
-    scheme_id = index(rows, event, notification.id, merkle.append(rows, notification.id, leaf))
-    merkle.append_to_scheme(rows, scheme_id, leaf)
+
+class Projector:
+    """Models advanced together over the same events. With `business_date` (an as-of replay),
+    facts dated after it are skipped, and the models of the whole log are left out."""
+
+    def __init__(
+        self, models: Sequence[ReadModel], rows: dict[str, Rows], *, business_date: date | None = None
+    ) -> None:
+        if business_date is not None:
+            models = [model for model in models if not model.whole_log]
+        self.models, self.business_date = list(models), business_date
+        self.dispatch: dict[type, list[tuple[Handler, Rows]]] = {}
+        self.batches: list[tuple[BatchHandler, Rows]] = []
+        for model in self.models:
+            for event_class, handler in model.handlers.items():
+                self.dispatch.setdefault(event_class, []).append((handler, rows[model.name]))
+            if model.batch_handler is not None:
+                self.batches.append((model.batch_handler, rows[model.name]))
+
+    def apply(self, recorded: Sequence[Recorded]) -> None:
+        day = self.business_date
+        if day is not None:
+            recorded = [r for r in recorded if r.event.business_date <= day]
+        dispatch = self.dispatch
+        for position, event, _ in recorded:
+            for handler, rows in dispatch.get(type(event), ()):
+                handler(rows, event, position)
+        for batch_handler, rows in self.batches:
+            batch_handler(rows, recorded)

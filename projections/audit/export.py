@@ -21,9 +21,9 @@ from sqlalchemy import Engine, select
 from sqlalchemy.engine import Connection
 
 from ledger.domain.key import ApiKey
-from projections import tables as t
 from projections.audit.heads import TreeHead, heads
 from projections.audit.merkle import Tree, event_leaf, inclusion_path, scheme_roots
+from projections.audit.tables import audit_events
 from tools.verify_export import NO_SCHEME, readable, root as merkle_root, scheme_entries
 
 PAGE = 5_000
@@ -114,7 +114,7 @@ def _sealed(
         positions = [n.id for n in page]
         info = {
             r.position: dict(r._mapping)
-            for r in conn.execute(select(t.audit_events).where(t.audit_events.c.position.in_(positions)))
+            for r in conn.execute(select(audit_events).where(audit_events.c.position.in_(positions)))
         }
         for notification in page:
             if leaf_index == size:

@@ -1,19 +1,19 @@
-"""Growing the Merkle tree as the log grows, and proving things about it.
+"""The Merkle tree over the log: the leaf of an event, and roots and proofs read from the tree.
 
 Every complete subtree is stored as it completes (leaves in rp_leaves, interior nodes in
-rp_merkle_nodes), so the root at any size and any inclusion or consistency proof take O(log² n)
-look-ups, whatever the age of the log.
+rp_merkle_nodes; the audit model, projections/audit/model.py, grows it), so the root at any size
+and any inclusion or consistency proof take O(log² n) look-ups, whatever the age of the log.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from eventsourcing.persistence import Notification
 from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
-from projections import tables as t
+from projections.audit.tables import leaves, merkle_nodes, merkle_peaks, merkle_size, scheme_trees
 from projections.rows import Rows
 from tools.verify_export import (
     EMPTY_ROOT,
@@ -39,46 +39,44 @@ def event_leaf(notification: Notification) -> bytes:
     )
 
 
-def append(rows: Rows, position: int, node: bytes) -> int:
-    """Add the leaf of the event at `position` to the tree; returns its leaf index."""
-    size = rows.get_or_new(t.merkle_size, LOG)
-    index = size["size"]
-    rows.append(t.leaves, {"leaf_index": index, "position": position, "hash": node.hex()})
-    level, at = 0, index
-    while at & 1:  # a right child: combine with the left sibling, the last node of this level
-        left = rows.require(t.merkle_peaks, level)
-        assert left["node_index"] == at - 1, "the tree's right edge is out of step"
-        sibling = bytes.fromhex(left["hash"])
-        _peak(rows, level, at, node)  # (the same row as `left`: read it first)
-        node, level, at = node_hash(sibling, node), level + 1, at >> 1
-        rows.append(t.merkle_nodes, {"level": level, "node_index": at, "hash": node.hex()})
-    _peak(rows, level, at, node)
-    size["size"] = index + 1
-    rows.changed(t.merkle_size, size)
-    return index
+def grow(rows: Rows, added: Sequence[tuple[int, bytes]]) -> int:
+    """Add the leaves of the events at these positions, in order, to the tree; returns the leaf
+    index of the first. Every subtree they complete is appended as a node; the right edge (the
+    last node of each level) and the size are written once, however many leaves moved them."""
+    size_row = rows.get_or_new(merkle_size, LOG)
+    first = size = size_row["size"]
+    edge: dict[int, tuple[int, bytes]] = {}  # level: (index, hash) of its last node, as moved here
+    added_leaves, added_nodes = [], []
+    for position, leaf in added:
+        node, level, at = leaf, 0, size
+        added_leaves.append((size, position, leaf.hex()))  # (leaf_index, position, hash)
+        size += 1
+        while at & 1:  # a right child: combine with the left sibling, the last node of this level
+            left_at, left = edge[level] if level in edge else _stored_edge(rows, level)
+            assert left_at == at - 1, "the tree's right edge is out of step"
+            edge[level] = (at, node)
+            node, level, at = node_hash(left, node), level + 1, at >> 1
+            added_nodes.append((level, at, node.hex()))  # (level, node_index, hash)
+        edge[level] = (at, node)
+    rows.extend_values(leaves, added_leaves)
+    rows.extend_values(merkle_nodes, added_nodes)
+    for level, (at, node) in edge.items():
+        rows.get_or_new(merkle_peaks, level).update(node_index=at, hash=node.hex())
+    size_row["size"] = size
+    return first
 
 
-def append_to_scheme(rows: Rows, scheme_id: str, leaf: bytes) -> None:
-    """Add an event's leaf to its scheme's own tree (the right edge only: enough for its root)."""
-    row = rows.get_or_new(t.scheme_trees, scheme_id)
-    frontier = Frontier(row["size"], [bytes.fromhex(p) for p in row["peaks"]])
-    frontier.append(leaf)
-    row.update(size=frontier.size, peaks=[p.hex() for p in frontier.peaks])
-    rows.changed(t.scheme_trees, row)
+def _stored_edge(rows: Rows, level: int) -> tuple[int, bytes]:
+    peak = rows.require(merkle_peaks, level)
+    return peak["node_index"], bytes.fromhex(peak["hash"])
 
 
 def scheme_roots(conn: Connection) -> dict[str, tuple[int, str]]:
     """Every scheme's (number of events, root) as the tables hold them now."""
     return {
         r.scheme_id: (r.size, Frontier(r.size, [bytes.fromhex(p) for p in r.peaks]).root().hex())
-        for r in conn.execute(select(t.scheme_trees))
+        for r in conn.execute(select(scheme_trees))
     }
-
-
-def _peak(rows: Rows, level: int, index: int, node: bytes) -> None:
-    peak = rows.get_or_new(t.merkle_peaks, level)
-    peak.update(node_index=index, hash=node.hex())
-    rows.changed(t.merkle_peaks, peak)
 
 
 class Tree:
@@ -86,16 +84,14 @@ class Tree:
 
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
-        self.size = (
-            conn.execute(select(t.merkle_size.c.size).where(t.merkle_size.c.name == LOG)).scalar() or 0
-        )
+        self.size = conn.execute(select(merkle_size.c.size).where(merkle_size.c.name == LOG)).scalar() or 0
 
     def node(self, level: int, index: int) -> bytes:
         if level == 0:
-            query = select(t.leaves.c.hash).where(t.leaves.c.leaf_index == index)
+            query = select(leaves.c.hash).where(leaves.c.leaf_index == index)
         else:
-            query = select(t.merkle_nodes.c.hash).where(
-                t.merkle_nodes.c.level == level, t.merkle_nodes.c.node_index == index
+            query = select(merkle_nodes.c.hash).where(
+                merkle_nodes.c.level == level, merkle_nodes.c.node_index == index
             )
         found = self.conn.execute(query).scalar()
         assert found is not None, f"no stored node ({level}, {index}): the tree is incomplete"
@@ -105,10 +101,10 @@ class Tree:
         """The stored nodes of a level (above the leaves) with index in [start, end)."""
         assert level > 0
         found = self.conn.execute(
-            select(t.merkle_nodes.c.node_index, t.merkle_nodes.c.hash).where(
-                t.merkle_nodes.c.level == level,
-                t.merkle_nodes.c.node_index >= start,
-                t.merkle_nodes.c.node_index < end,
+            select(merkle_nodes.c.node_index, merkle_nodes.c.hash).where(
+                merkle_nodes.c.level == level,
+                merkle_nodes.c.node_index >= start,
+                merkle_nodes.c.node_index < end,
             )
         )
         return {index: bytes.fromhex(node) for index, node in found}

@@ -7,22 +7,44 @@ record, kept outside the database: a head deleted, altered or signed by another 
 so is a log longer than one sealing interval with no head at all. Every head's root and scheme
 index are checked against the roots of the recomputed leaves. Heads a witness or a regulator kept
 (digests) are proved to be extended by the current log.
+
+The store is read a page of thousands of rows at a time through the database driver itself
+(projections/audit/reading.py) and hashed in tight loops: a verifier's time is SHA-256's.
 """
 
 from __future__ import annotations
 
+import hashlib
+import struct
+import sys
+from bisect import bisect_right
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from itertools import repeat
+from operator import itemgetter
+from uuid import UUID
 
-from eventsourcing.persistence import ApplicationRecorder, Notification
-from sqlalchemy import Engine, select
+from eventsourcing.persistence import ApplicationRecorder
+from sqlalchemy import Connection, Engine, select
 
 from projections import tables as t
-from projections.audit.heads import BLOCK_EVENTS, TreeHead, heads
-from projections.audit.merkle import Tree, event_leaf
-from tools.verify_export import NO_SCHEME, Frontier, root, rotation_endorsed, schemes_root
+from projections.audit.heads import BLOCK_EVENTS, BLOCK_LEVEL, TreeHead, heads
+from projections.audit.merkle import Tree
+from projections.audit.reading import Event, Leaf, LeafPage, Leaves, close_items, events as read_events
+from tools.verify_export import (
+    EMPTY_ROOT,
+    LEAF,
+    NO_SCHEME,
+    NODE,
+    Frontier,
+    canonical_bytes,
+    leaf_hash,
+    rotation_endorsed,
+    schemes_root,
+)
 
-PAGE = 10_000
+PAGE = 10_000  # progress is reported every PAGE events
+LEAF_BYTES = len(EMPTY_ROOT)  # a leaf hash is a SHA-256
 SEAL_INTERVAL_EVENTS = 1_000  # the runner seals at least this often (projections/runner.py)
 
 
@@ -62,28 +84,6 @@ class Verification:
         return self.findings[0] if self.findings else None
 
 
-def _events(recorder: ApplicationRecorder) -> Iterator[Notification]:
-    start = 1
-    while page := recorder.select_notifications(start=start, limit=PAGE):
-        yield from page
-        start = page[-1].id + 1
-
-
-def _recorded(engine: Engine) -> tuple[list[tuple[int, str]], dict[int, tuple[str, int, str]]]:
-    """What the tree and the audit index recorded: (position, leaf hash) in leaf order, and the
-    (aggregate id, version, scheme) of every position."""
-    with engine.connect() as conn:
-        leaves = [
-            (r.position, r.hash) for r in conn.execute(select(t.leaves).order_by(t.leaves.c.leaf_index))
-        ]
-        columns = (t.audit_events.c[name] for name in ("position", "originator_id", "version", "scheme_id"))
-        index = {
-            r.position: (r.originator_id, r.version, r.scheme_id or NO_SCHEME)
-            for r in conn.execute(select(*columns))
-        }
-    return leaves, index
-
-
 def verify_log(
     recorder: ApplicationRecorder,
     engine: Engine,
@@ -99,16 +99,15 @@ def verify_log(
     chain on their own) and `blocks` its record of the root of every 32 events; `digests` are heads
     kept outside the ledger."""
     result = Verification()
-    leaves, index = _recorded(engine)
     stored = heads(engine)
     chain = signed if signed is not None else stored
     _check_chain(result, chain, public_key)
     if signed is not None:
         _compare_with_record(result, signed, stored)
     wanted = {h.size for h in [*chain, *digests]}
-    roots, scheme_index_roots, positions = _replay(
-        result, recorder, leaves, index, wanted, blocks or {}, advance
-    )
+    replay = _Replay(result, recorder, engine, wanted, blocks or {}, advance)
+    replay.run()
+    roots, scheme_index_roots, positions = replay.roots, replay.scheme_index_roots, replay.positions
     if not chain and not stored and result.events > SEAL_INTERVAL_EVENTS:
         _found(
             result,
@@ -125,101 +124,319 @@ def verify_log(
     return result
 
 
-def _replay(
-    result: Verification,
-    recorder: ApplicationRecorder,
-    leaves: list[tuple[int, str]],
-    index: dict[int, tuple[str, int, str]],
-    wanted: set[int],
-    blocks: dict[int, str],
-    advance: Callable[[int], None] | None,
-) -> tuple[dict[int, bytes], dict[int, str], dict[int, int]]:
-    """Recompute every leaf from the events, compare with the recorded ones, and note the root,
-    the scheme index's root and the last event's position at each size a head or digest asks for."""
-    where_was = {ident[:2]: position for position, ident in index.items()}
-    roots: dict[int, bytes] = {}
-    scheme_index_roots: dict[int, str] = {}
-    positions: dict[int, int] = {}
-    frontier, trees = Frontier(), {}
-    block: list[tuple[int, bytes]] = []  # (position, leaf) of the block of 32 events being read
-    current = _events(recorder)
-    for leaf_index, (position, stored) in enumerate(leaves):
-        event = next(current, None)
-        while event is not None and event.id < position:  # an event the sealed log never had
-            _found(result, Finding(event.id, "inserted", _what(event) + " was never recorded by the ledger"))
-            event = next(current, None)
+class _Topics(dict):
+    """Each topic's length-prefixed UTF-8 bytes, as canonical_bytes writes them, made once a topic."""
+
+    def __missing__(self, topic: str) -> bytes:
+        encoded = topic.encode("utf-8")
+        self[topic] = prefixed = len(encoded).to_bytes(4, "big") + encoded
+        return prefixed
+
+
+# How canonical_bytes begins: position, aggregate id, version; one `pack` makes the three.
+_HEAD = struct.Struct(">Q16sQ")
+_position, _id = itemgetter(0), itemgetter(1)
+# What a page of stored values may hold that the fast path does not take, and `_step` judges as
+# `event_leaf` would (findings, or the very error `event_leaf` raises).
+_UNUSUAL = (struct.error, TypeError, ValueError, AttributeError)
+
+
+def _leaves(events: list[Event], ids: list[bytes], topics: _Topics) -> list[bytes]:
+    """The leaf of each event, as `event_leaf` makes it, in one comprehension: no function call per
+    event but the two SHA-256 (and `pack`, which refuses what `to_bytes` refuses)."""
+    sha256, head, leaf = hashlib.sha256, _HEAD.pack, LEAF
+    return [
+        sha256(leaf + head(p, i, v) + topics[t] + sha256(s).digest()).digest()
+        for (p, _, v, t, s), i in zip(events, ids, strict=True)
+    ]
+
+
+def _block_roots(leaves: list[bytes]) -> list[bytes]:
+    """The root of each block of 32 consecutive leaves (as many as there are whole blocks), level
+    by level: five comprehensions for any number of blocks."""
+    sha256, node = hashlib.sha256, NODE
+    for _ in range(BLOCK_LEVEL):
+        leaves = [sha256(node + a + b).digest() for a, b in zip(leaves[::2], leaves[1::2], strict=True)]
+    return leaves
+
+
+class _Growing:
+    """The right edge of a Merkle tree grown a block of 32 leaves at a time: the leaves of the block
+    being filled, and a Frontier over the roots of the complete blocks (the tree's nodes of level
+    5). The same roots as a Frontier grown leaf by leaf, for a method call a block, not a leaf."""
+
+    __slots__ = ("blocks", "pending")
+
+    def __init__(self) -> None:
+        self.blocks = Frontier()
+        self.pending: list[bytes] = []
+
+    @property
+    def size(self) -> int:
+        return self.blocks.size * BLOCK_EVENTS + len(self.pending)
+
+    def add(self, leaves: list[bytes]) -> list[bytes]:
+        """Append leaves; returns the roots of the blocks they complete."""
+        pending = self.pending + leaves
+        whole = len(pending) - len(pending) % BLOCK_EVENTS
+        roots = _block_roots(pending[:whole]) if whole else []
+        for block in roots:
+            self.blocks.append(block)
+        self.pending = pending[whole:]
+        return roots
+
+    def root(self) -> bytes:
+        partial = Frontier()
+        for leaf in self.pending:
+            partial.append(leaf)
+        return Frontier(self.size, self.blocks.peaks + partial.peaks).root()
+
+
+class _Events:
+    """The stored events not yet matched with a leaf, read a page at a time."""
+
+    def __init__(self, pages: Iterator[list[Event]]) -> None:
+        self.pages = pages
+        self.page: list[Event] = []
+        self.at = 0  # the next event's index in `page`
+        self.ended = False
+
+    def ahead(self, count: int) -> list[Event]:
+        """The next `count` events (fewer where the log ends), left where they are."""
+        while len(self.page) - self.at < count and not self.ended:
+            more = next(self.pages, None)
+            if more is None:
+                self.ended = True
+            else:
+                self.page, self.at = self.page[self.at :] + more, 0
+        return self.page[self.at : self.at + count]
+
+    def peek(self) -> Event | None:
+        found = self.ahead(1)
+        return found[0] if found else None
+
+    def take(self, count: int) -> None:
+        self.at += count
+
+    def left(self) -> int:
+        """How many events are not taken, reading all that are left."""
+        count = len(self.page) - self.at
+        self.page, self.at = [], 0
+        return count + sum(len(page) for page in self.pages)
+
+    def close(self) -> None:
+        close_items(self.pages)
+
+
+class _Replay:
+    """Recompute every leaf from the events, compare it with the recorded one, check each block of
+    32 against the signer's record, and note the root, the scheme index's root and the last
+    event's position at each size a head or digest asks for.
+
+    In an untouched store each event stands at the position its leaf was recorded for and hashes
+    to it: a page of leaves is read as strings (its positions, its leaf hashes, its schemes or the
+    one scheme of all), its events hashed in one comprehension, and the two compared whole
+    (`_page`). A page where anything differs, or holds anything unusual, is gone through again one
+    leaf at a time (`_step`), which alone makes findings other than the blocks': the same findings,
+    in the same order, at the same positions as a leaf-by-leaf replay."""
+
+    def __init__(
+        self,
+        result: Verification,
+        recorder: ApplicationRecorder,
+        engine: Engine,
+        wanted: set[int],
+        blocks: dict[int, str],
+        advance: Callable[[int], None] | None,
+    ) -> None:
+        self.result, self.signed_blocks, self.advance = result, blocks, advance
+        self.wanted, self.sizes = wanted, sorted(wanted)
+        self.recorded = Leaves(engine)
+        stored = read_events(recorder)
+        self.events, self.hex_ids = _Events(stored.pages), stored.hex_ids
+        self.log = _Growing()
+        self.log_positions: list[int] = []  # of the leaves of the log's block being filled
+        self.trees: dict[str, _Growing] = {}
+        self.topics = _Topics()
+        self.roots: dict[int, bytes] = {}
+        self.scheme_index_roots: dict[int, str] = {}
+        self.positions: dict[int, int] = {}
+
+    def run(self) -> None:
+        leaf_index = 0  # how many leaves were gone through
+        pages = self.recorded.pages()
+        try:
+            for page in pages:
+                if page.plain and self._page(page):
+                    leaf_index += page.count
+                    continue
+                leaves = self.recorded.rows(page)
+                for n, leaf in enumerate(leaves):
+                    if not self._step(leaf, leaf_index + n):
+                        self.result.sealed = self.recorded.count
+                        return
+                leaf_index += len(leaves)
+            self.result.sealed = self.recorded.count
+            self.result.unsealed = self.events.left()
+        finally:
+            close_items(pages)
+            self.events.close()
+
+    def _page(self, page: LeafPage) -> bool:
+        """Take a page's events in one go if each stands at its leaf's position and hashes to its
+        leaf; False (nothing taken) if not."""
+        count = page.count
+        events = self.events.ahead(count)
+        if len(events) != count:
+            return False
+        positions = list(map(_position, events))
+        if ",".join(map(str, positions)) != page.positions:
+            return False
+        try:
+            ids = list(map(_id, events))
+            if self.hex_ids:  # SQLite's text; anything but 32 hex digits is left to `_step`
+                if set(map(len, ids)) != {32}:
+                    return False
+                ids = list(map(bytes.fromhex, ids))
+                if set(map(len, ids)) != {16}:  # (fromhex passes over spaces; UUID does not)
+                    return False
+            computed = _leaves(events, ids, self.topics)
+        except _UNUSUAL:
+            return False
+        if b"".join(computed).hex(",", LEAF_BYTES) != page.hashes:
+            return False
+        # The scheme of every event of the page, or of each.
+        each: list[str] | None = None
+        if page.schemes is None and positions[-1] - positions[0] + 1 == count:
+            one = page.scheme  # (of every position from the first to the last: these)
+        else:
+            schemes = self.recorded.schemes(page) if page.schemes is None else page.schemes
+            one = schemes.partition(",")[0]
+            if schemes != ",".join(repeat(one, count)):
+                each = schemes.split(",")
+                if len(each) != count:
+                    return False  # (a scheme id with a comma in it)
+        self.events.take(count)
+        start = 0
+        while start < count:  # in runs that end at each size a head or digest asks for
+            end = min(count, start + self._to_next_size())
+            self._grow(computed[start:end], positions[start:end], one if each is None else each[start:end])
+            start = end
+        return True
+
+    def _to_next_size(self) -> int:
+        """How many more events until a size a head or digest asks for."""
+        at = bisect_right(self.sizes, self.result.events)
+        return self.sizes[at] - self.result.events if at < len(self.sizes) else sys.maxsize
+
+    def _step(self, leaf: Leaf, leaf_index: int) -> bool:
+        """One recorded leaf against the events at its position, naming each difference; False once
+        the log has ended before it."""
+        result, events = self.result, self.events
+        _, position, stored, scheme = leaf
+        event = events.peek()
+        while event is not None and event[0] < position:  # an event the sealed log never had
+            event = self._ided(event)
+            _found(result, Finding(event[0], "inserted", _what(event) + " was never recorded by the ledger"))
+            events.take(1)
+            event = events.peek()
         if event is None:
             kind = "truncated" if leaf_index else "deleted"
-            missing = len(leaves) - leaf_index
+            missing = self.recorded.count - leaf_index
             detail = f"the log ends before position {position}; {missing} recorded event(s) are missing"
             _found(result, Finding(position, kind, detail))
-            break
-        if event.id > position:
-            recorded = index.get(position)
+            return False
+        if event[0] > position:
+            recorded = self.recorded.entry(position)
             _found(
                 result, Finding(position, "deleted", f"the event recorded here ({_ident(recorded)}) is gone")
             )
-            current = _prepend(event, current)
-            continue
-        leaf = event_leaf(event)
-        if leaf.hex() != stored:
-            _found(result, _changed(event, index.get(position), where_was))
-        frontier.append(leaf)
-        block.append((event.id, leaf))
-        if len(block) == BLOCK_EVENTS:
-            _check_block(result, blocks.get(frontier.size // BLOCK_EVENTS - 1), block)
-            block = []
-        scheme = index.get(position, ("", 0, NO_SCHEME))[2]
-        trees.setdefault(scheme, Frontier()).append(leaf)
-        result.events += 1
-        if frontier.size in wanted:
-            roots[frontier.size] = frontier.root()
-            entries = {s: (tree.size, tree.root().hex()) for s, tree in trees.items()}
-            scheme_index_roots[frontier.size] = schemes_root(entries).hex()
-            positions[frontier.size] = event.id
-        if advance and result.events % PAGE == 0:
-            advance(PAGE)
-    result.sealed = len(leaves)
-    result.unsealed = sum(1 for _ in current)
-    return roots, scheme_index_roots, positions
+            return True
+        events.take(1)
+        event = self._ided(event)
+        computed = leaf_hash(canonical_bytes(*event))
+        if computed.hex() != stored:
+            _found(result, _changed(event, self.recorded.entry(position), self.recorded.position_of))
+        self._grow([computed], [event[0]], [scheme])
+        return True
+
+    def _ided(self, event: Event) -> Event:
+        """The event with its aggregate id as 16 bytes, read from SQLite's text as the library reads
+        it (`UUID`, which refuses what the library refuses)."""
+        if not self.hex_ids:
+            return event
+        return (event[0], UUID(event[1]).bytes, *event[2:])
+
+    def _grow(self, leaves: list[bytes], positions: list[int], schemes: str | list[str | None]) -> None:
+        """Add matched events' leaves to the log's tree (checking each block they complete) and to
+        their schemes' trees (`schemes` one for all, or one each); count them; note the roots if a
+        head or digest asks for this size."""
+        result = self.result
+        first_block = self.log.blocks.size
+        in_block = self.log_positions + positions
+        for n, block in enumerate(self.log.add(leaves)):
+            signed = self.signed_blocks.get(first_block + n)
+            if signed is not None and block.hex() != signed:
+                first = n * BLOCK_EVENTS
+                _block_differs(result, in_block[first], in_block[first + BLOCK_EVENTS - 1])
+        self.log_positions = in_block[len(in_block) - len(self.log.pending) :]
+        if isinstance(schemes, str):
+            self._scheme(schemes).add(leaves)
+        else:
+            grouped: dict[str, list[bytes]] = {}
+            for scheme, leaf in zip(schemes, leaves, strict=True):
+                grouped.setdefault(scheme or NO_SCHEME, []).append(leaf)
+            for scheme, group in grouped.items():
+                self._scheme(scheme).add(group)
+        before = result.events
+        result.events += len(leaves)
+        if self.advance:
+            for _ in range(result.events // PAGE - before // PAGE):
+                self.advance(PAGE)
+        if result.events in self.wanted:
+            size = result.events
+            self.roots[size] = self.log.root()
+            entries = {s: (tree.size, tree.root().hex()) for s, tree in self.trees.items()}
+            self.scheme_index_roots[size] = schemes_root(entries).hex()
+            self.positions[size] = positions[-1]
+
+    def _scheme(self, scheme: str | None) -> _Growing:
+        scheme = scheme or NO_SCHEME
+        tree = self.trees.get(scheme)
+        if tree is None:
+            tree = self.trees[scheme] = _Growing()
+        return tree
 
 
-def _check_block(result: Verification, signed: str | None, block: list[tuple[int, bytes]]) -> None:
-    """A block of 32 events hashes as when it was signed, unless a finding already names the
-    exact event in it."""
-    if signed is None or root([leaf for _, leaf in block]).hex() == signed:
-        return
-    first, last = block[0][0], block[-1][0]
+def _block_differs(result: Verification, first: int, last: int) -> None:
+    """A block of 32 events no longer hashes to the root the signer kept: named, unless a finding
+    already names the exact event in it."""
     if any(f.position is not None and first <= f.position <= last for f in result.findings):
         return
     detail = "these 32 events no longer hash to the root the signer recorded for them when it signed them"
     _found(result, Finding(first, "differs", detail, until=last))
 
 
-def _prepend(first: Notification, rest: Iterator[Notification]) -> Iterator[Notification]:
-    yield first
-    yield from rest
-
-
-def _changed(event: Notification, recorded: tuple[str, int, str] | None, where_was: dict) -> Finding:
-    ident = (event.originator_id.hex, event.originator_version)
-    if recorded is not None and recorded[:2] == ident:
-        return Finding(event.id, "edited", f"{_what(event)} no longer hashes to the leaf recorded for it")
-    if ident in where_was:
-        return Finding(event.id, "reordered", f"{_what(event)} was recorded at position {where_was[ident]}")
+def _changed(event: Event, recorded: tuple | None, position_of: Callable[[str, int], int | None]) -> Finding:
+    ident = (event[1].hex(), event[2])
+    if recorded is not None and tuple(recorded[:2]) == ident:
+        return Finding(event[0], "edited", f"{_what(event)} no longer hashes to the leaf recorded for it")
+    where_was = position_of(*ident)
+    if where_was is not None:
+        return Finding(event[0], "reordered", f"{_what(event)} was recorded at position {where_was}")
     return Finding(
-        event.id,
+        event[0],
         "inserted",
         f"{_what(event)} was never recorded by the ledger (it stands where {_ident(recorded)} was)",
     )
 
 
-def _what(event: Notification) -> str:
-    fact = event.topic.rsplit(".", 1)[-1]
-    return f"{fact} of aggregate {event.originator_id.hex} version {event.originator_version}"
+def _what(event: Event) -> str:
+    fact = event[3].rsplit(".", 1)[-1]
+    return f"{fact} of aggregate {event[1].hex()} version {event[2]}"
 
 
-def _ident(ident: tuple[str, int, str] | None) -> str:
+def _ident(ident: tuple | None) -> str:
     return "nothing" if ident is None else f"aggregate {ident[0]} version {ident[1]}"
 
 
@@ -297,8 +514,9 @@ def _check_roots(
             result.notices.append(f"{head} attests a history the new chain replaced")
     good = 0
     with engine.connect() as conn:
-        tree_size = Tree(conn).size
-        stored_root = {h.size: Tree(conn).root(h.size).hex() for h in chain[start:] if h.size <= tree_size}
+        tree = _StoredTree(conn)
+        stored = tree.roots([h.size for h in chain[start:] if h.size <= tree.size])
+    stored_root = {size: node.hex() for size, node in stored.items()}
     for head in chain[start:]:
         if head.size > result.events:
             _found(
@@ -338,6 +556,46 @@ def _check_roots(
                 ),
             )
         good = head.size
+
+
+class _StoredTree(Tree):
+    """The stored tree, its nodes looked up together: the roots at the sizes of successive heads
+    are made mostly of the same few subtrees, which are found first (hashing stand-ins), then read
+    a level at a time."""
+
+    def __init__(self, conn: Connection) -> None:
+        super().__init__(conn)
+        self._nodes: dict[tuple[int, int], bytes] = {}
+        self._wanted: set[tuple[int, int]] | None = None
+
+    def roots(self, sizes: list[int]) -> dict[int, bytes]:
+        self._wanted = set()
+        for size in sizes:
+            self.root(size)
+        levels: dict[int, list[int]] = {}
+        for level, index in self._wanted:
+            levels.setdefault(level, []).append(index)
+        self._wanted = None
+        for level, indexes in levels.items():
+            if level == 0:
+                query = select(t.leaves.c.leaf_index, t.leaves.c.hash).where(
+                    t.leaves.c.leaf_index.in_(indexes)
+                )
+            else:
+                query = select(t.merkle_nodes.c.node_index, t.merkle_nodes.c.hash).where(
+                    t.merkle_nodes.c.level == level, t.merkle_nodes.c.node_index.in_(indexes)
+                )
+            self._nodes.update(
+                ((level, index), bytes.fromhex(node)) for index, node in self.conn.execute(query)
+            )
+        return {size: self.root(size) for size in sizes}
+
+    def node(self, level: int, index: int) -> bytes:
+        if self._wanted is not None:
+            self._wanted.add((level, index))
+            return EMPTY_ROOT
+        found = self._nodes.get((level, index))
+        return found if found is not None else super().node(level, index)
 
 
 def _check_digest(result: Verification, digest: TreeHead, roots: dict[int, bytes], keys: set[str]) -> None:

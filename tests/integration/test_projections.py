@@ -14,10 +14,11 @@ import pytest
 from sqlalchemy import Engine, event
 
 from features.world import SCHEME, TODAY, World, fund_manager, yuan
+from ledger.access import ClaimScope, LoanScope
 from ledger.money import Money
 from ledger.service import Ledger
-from projections import reports
 from projections.check import differences
+from projections.models import breakers, claims, journal, loans, schemes, targets
 from projections.replay import as_of
 from projections.runner import ProjectionTimeout, Runner
 from projections.store import ProjectionStore, make_engine
@@ -28,16 +29,17 @@ def answers(engine: Engine, today: date) -> dict[str, Any]:
     """Every report a fund manager reads, as plain data, to compare two moments."""
     with engine.connect() as conn:
         return {
-            "owed": reports.owed(conn, SCHEME),
-            "balances": reports.balances(conn, SCHEME),
-            "funds": reports.funds(conn, SCHEME),
-            "loss_ratios": reports.loss_ratios(conn, SCHEME),
-            "exposure": reports.exposure(conn, SCHEME, today),
-            "loan_book": reports.loan_book(conn, SCHEME),
-            "claims_queue": reports.claims_queue(conn, SCHEME, today),
-            "claims": reports.claims(conn, SCHEME, today),
-            "breakers": reports.breakers(conn, SCHEME),
-            "targets": reports.targets(conn, SCHEME),
+            "owed": journal.owed(conn, SCHEME),
+            "balances": journal.balances(conn, SCHEME),
+            "funds": journal.funds(conn, SCHEME),
+            "loss_ratios": journal.loss_ratios(conn, SCHEME),
+            "exposure": schemes.exposure(conn, SCHEME, today),
+            "loan_book": loans.book_groups(conn, SCHEME),
+            "loans": loans.page(conn, SCHEME, LoanScope()),
+            "claims_queue": claims.queue(conn, SCHEME, today),
+            "claims": claims.page(conn, SCHEME, today, ClaimScope()),
+            "breakers": breakers.states(conn, SCHEME),
+            "targets": targets.progress(conn, SCHEME),
         }
 
 
@@ -116,7 +118,7 @@ def test_a_crash_between_a_batchs_rows_and_its_tracking_write_applies_nothing_tw
     assert store.position() == ledger.recorder.max_notification_id()
     assert differences(ledger, store) == []
     with store.engine.connect() as conn:
-        assert reports.trial_balance(conn, SCHEME) == 0
+        assert journal.trial_balance(conn, SCHEME) == 0
     store.engine.dispose()
     ledger.close()
 
@@ -197,7 +199,7 @@ def test_as_of_a_business_date_includes_a_fact_recorded_late_but_dated_before_it
         fund_manager(), SCHEME, "city-fund", yuan("1,000.00"), contributed_on=date(2019, 1, 1)
     )
     with as_of(ledger, business_date=date(2019, 1, 1)).connect() as conn:
-        funds = {f.party_id: f.contributions_fen for f in reports.funds(conn, SCHEME)}
+        funds = {f.party_id: f.contributions_fen for f in journal.funds(conn, SCHEME)}
     assert funds["city-fund"] == 10_000_000_00 + 1_000_00  # the 2018 contribution and the late one
     assert world.day > date(2019, 1, 1)
     store.engine.dispose()
@@ -217,7 +219,7 @@ def test_a_query_can_wait_until_the_projections_have_read_its_write(
         )
         runner.wait_for(receipt.position, timeout=10)
         with store.engine.connect() as conn:
-            fund = next(f for f in reports.funds(conn, SCHEME) if f.party_id == "city-fund")
+            fund = next(f for f in journal.funds(conn, SCHEME) if f.party_id == "city-fund")
         assert fund.contributions_fen == 10_000_000_00 + 500
         with pytest.raises(ProjectionTimeout):
             runner.wait_for(receipt.position + 1_000, timeout=0.2)
@@ -242,7 +244,7 @@ def test_read_models_created_before_an_index_was_added_gain_it_on_start(tmp_path
 
     event.listen(store.engine, "before_cursor_execute", seen)
     with store.engine.connect() as connection:
-        assert reports.owed(connection, SCHEME).per_claim == []
+        assert journal.owed(connection, SCHEME).per_claim == []
         (statement, parameters), *_ = [s for s in statements if "FROM rp_accounts" in s[0]]
         plan = connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", parameters).all()
     assert "USING INDEX rp_accounts_open_payables" in " ".join(str(row[-1]) for row in plan)

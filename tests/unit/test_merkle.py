@@ -10,8 +10,10 @@ from sqlalchemy import create_engine
 from sqlalchemy.pool import StaticPool
 
 from projections.audit import merkle
+from projections.audit.tables import model as audit
 from projections.rows import Rows
 from projections.store import ProjectionStore
+from projections.subjects import Subjects
 from tools.verify_export import (
     Frontier,
     canonical_bytes,
@@ -51,11 +53,11 @@ def grown(n: int) -> tuple[merkle.Tree, list[bytes]]:
     engine = create_engine("sqlite://", poolclass=StaticPool, connect_args={"check_same_thread": False})
     store = ProjectionStore(engine)
     store.create()
-    rows = Rows()
+    rows = Rows(audit, Subjects(None, None))
     for i in range(n):
         event = notification(i)
-        assert merkle.append(rows, event.id, merkle.event_leaf(event)) == i
-    store.fill(rows, n)
+        assert merkle.grow(rows, [(event.id, merkle.event_leaf(event))]) == i
+    store.fill({audit.name: rows}, n)
     leaves = [
         leaf_hash(canonical_bytes(x.id, x.originator_id.bytes, x.originator_version, x.topic, x.state))
         for x in map(notification, range(n))
@@ -108,3 +110,20 @@ def test_every_consistency_proof_verifies_and_a_forked_history_does_not() -> Non
             assert verify_consistency(m, n, mth(leaves[:m]), mth(leaves[:n]), proof)
             if m < n:
                 assert not verify_consistency(m, n, mth(forked[:m]), mth(leaves[:n]), proof)
+
+
+def test_a_tree_grown_a_batch_at_a_time_stores_what_one_grown_a_leaf_at_a_time_stores() -> None:
+    leaves = [merkle.event_leaf(notification(i)) for i in range(SIZES)]
+
+    def stored(batches: list[int]) -> dict[str, list[object]]:
+        rows, grown_to = Rows(audit, Subjects(None, None)), 0
+        for size in batches:
+            added = [(notification(i).id, leaves[i]) for i in range(grown_to, grown_to + size)]
+            assert merkle.grow(rows, added) == grown_to
+            grown_to += size
+        keyed = {table.name: sorted(map(dict.items, found)) for table, found in rows.everything()}
+        return keyed | {table.name: list(values) for table, values in rows.pending_values()}
+
+    one_by_one = stored([1] * SIZES)
+    assert one_by_one == stored([SIZES]) == stored([3, 29, 1, 0, 16, 21])
+    assert len(one_by_one["rp_merkle_nodes"]) == SIZES - bin(SIZES).count("1")  # every complete subtree

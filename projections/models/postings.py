@@ -1,4 +1,5 @@
-"""Double-entry postings: which accounts each money-moving fact debits and credits.
+"""Double-entry postings: which accounts each money-moving fact debits and credits (the rules of
+the journal model, projections/models/journal.py, as pure functions).
 
 Amounts are signed fen: a debit is positive, a credit negative; every entry sums to zero. Each
 party keeps its own accounts in the scheme: `cash` (a government party's is its fund),
@@ -9,12 +10,7 @@ and `fees`.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from datetime import date
 from typing import Any, NamedTuple
-
-from projections import tables as t
-from projections.rows import Rows
 
 
 class Line(NamedTuple):
@@ -87,40 +83,3 @@ def for_fact(fact: dict[str, Any]) -> list[Line]:
     if kind == "recovery":
         return recovery(claim, party, amount, fact["details"]["parts"])
     return []  # repayments move no pool money
-
-
-def post(
-    rows: Rows,
-    position: int,
-    scheme_id: str,
-    day: date,
-    fact: str,
-    fact_id: str,
-    lines: Iterable[Line],
-    *,
-    sign: int = 1,
-) -> None:
-    """Append a balanced entry to the journal and move the account balances."""
-    entry = [line._replace(amount_fen=sign * line.amount_fen) for line in lines if line.amount_fen]
-    assert sum(line.amount_fen for line in entry) == 0, f"unbalanced entry for {fact} {fact_id}: {entry}"
-    for number, line in enumerate(entry):
-        rows.append(
-            t.journal,
-            {
-                "position": position,
-                "line": number,
-                "scheme_id": scheme_id,
-                "business_date": day,
-                "fact": fact,
-                "fact_id": fact_id,
-                **line._asdict(),
-            },
-        )
-        account = rows.get_or_new(
-            t.accounts, scheme_id, line.party_id, line.kind, line.counterparty_id, line.claim_id
-        )
-        account["balance_fen"] += line.amount_fen
-        rows.changed(t.accounts, account)
-        party_total = rows.get_or_new(t.party_totals, scheme_id, line.party_id, line.kind)
-        party_total["balance_fen"] += line.amount_fen
-        rows.changed(t.party_totals, party_total)
