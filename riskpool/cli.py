@@ -15,7 +15,9 @@ from ledger.errors import LedgerError
 from ledger.rules import Publication, check_rule_version, load_document
 from ledger.text import check_strings
 from projections.audit.heads import SealRefused
+from projections.audit.tables import model as audit_model
 from projections.check import differences
+from projections.registry import MODELS
 from projections.replay import as_of
 from riskpool.backup import BackupRefused, backup, restore
 from riskpool.cli_audit import (
@@ -34,7 +36,8 @@ from riskpool.cli_common import (
     console,
     opened,
     progress as _progress,
-    system as _system,
+    refuse,
+    settings_for,
 )
 from riskpool.cli_server import follow, issued_keys, operator, serve
 from riskpool.demo import DemoRefused, build_demo, scheme_id_for
@@ -56,11 +59,6 @@ app.add_typer(keys_app, name="keys")
 app.add_typer(audit_app, name="audit")
 
 
-def _fail(error: LedgerError) -> None:
-    console.print(f"[red]{error.code}[/red]: {error.message}")
-    raise typer.Exit(code=1)
-
-
 @app.command()
 def demo(
     seed: Annotated[int, typer.Option(help="Same seed, same pilot, to the fen.")] = 2018,
@@ -68,27 +66,26 @@ def demo(
     database_url: DatabaseUrl = None,
 ) -> None:
     """Build a realistic 2018–2020 pilot scheme (Hebi notice) and print what a fund manager sees first."""
-    system = _system(database_url)
-    try:
-        with _progress("Recording the pilot, 2018-2020 (days)", (END - START).days) as advance:
-            pilot = build_demo(system.ledger, seed, force=force, advance=advance)
-    except DemoRefused as refused:
-        console.print(f"[red]Refused:[/red] {refused}")
-        raise typer.Exit(code=2) from None
-    scheme_id = scheme_id_for(seed)
-    if pilot is None:
-        console.print(f"Scheme {scheme_id} is already in this ledger; showing it as it stands.")
-    else:
-        refused = ", ".join(f"{n} {code}" for code, n in sorted(pilot.refused.items())) or "none"
-        console.print(
-            f"Recorded {len(pilot.loans)} planned loans ({refused} enrolments refused), "
-            f"{len(pilot.claims)} claims, {system.ledger.recorder.max_notification_id()} events "
-            f"in {system.settings.database_url}"
-        )
-    _catch_up(system)
-    with system.store.engine.connect() as conn:
-        render(console, conn, scheme_id, END)
-    system.close()
+    with opened(database_url) as system:
+        try:
+            with _progress("Recording the pilot, 2018-2020 (days)", (END - START).days) as advance:
+                pilot = build_demo(system.ledger, seed, force=force, advance=advance)
+        except DemoRefused as refused:
+            console.print(f"[red]Refused:[/red] {refused}")
+            raise typer.Exit(code=2) from None
+        scheme_id = scheme_id_for(seed)
+        if pilot is None:
+            console.print(f"Scheme {scheme_id} is already in this ledger; showing it as it stands.")
+        else:
+            refused = ", ".join(f"{n} {code}" for code, n in sorted(pilot.refused.items())) or "none"
+            console.print(
+                f"Recorded {len(pilot.loans)} planned loans ({refused} enrolments refused), "
+                f"{len(pilot.claims)} claims, {system.ledger.recorder.max_notification_id()} events "
+                f"in {system.settings.database_url}"
+            )
+        _catch_up(system)
+        with system.store.engine.connect() as conn:
+            render(console, conn, scheme_id, END)
 
 
 @app.command()
@@ -101,8 +98,7 @@ def report(
     database_url: DatabaseUrl = None,
 ) -> None:
     """Print fund balances, what each party owes, loss ratios and breakers of a scheme."""
-    system = _system(database_url)
-    try:
+    with opened(database_url) as system:
         if as_of_date is None and as_of_position is None:
             _catch_up(system)
             engine, today, heading = system.store.engine, today_in_china(), ""
@@ -115,26 +111,39 @@ def report(
             )
         with engine.connect() as conn:
             render(console, conn, scheme_id, today, heading=heading)
-    except LedgerError as error:
-        _fail(error)
-    finally:
-        system.close()
 
 
 @projections_app.command("rebuild")
 def projections_rebuild(
-    new_chain: NewChain = False, reason: Reason = None, database_url: DatabaseUrl = None
+    model: Annotated[
+        str | None,
+        typer.Option(
+            "--model",
+            help="Rebuild this read model alone (its tables dropped and replayed); the others stay "
+            f"as they are. One of: {', '.join(m.name for m in MODELS)}.",
+        ),
+    ] = None,
+    new_chain: NewChain = False,
+    reason: Reason = None,
+    database_url: DatabaseUrl = None,
 ) -> None:
-    """Drop every projection and replay the whole log from position zero.
+    """Drop the read models (or one) and replay the whole log from position zero.
 
-    First the tree as it stands, unsealed events included, is signed (if it extends the last signed
-    head) and the whole log is verified against it: a rebuild never signs a history that was
-    edited, shortened or reordered behind the ledger's back. With --new-chain --reason it replays
-    whatever the store holds and starts a new chain of heads, on the record."""
+    Before the Merkle tree is dropped (all, or --model audit), the tree as it stands, unsealed
+    events included, is signed (if it extends the last signed head) and the whole log is verified
+    against it: a rebuild never signs a history that was edited, shortened or reordered behind the
+    ledger's back. With --new-chain --reason it replays whatever the store holds and starts a new
+    chain of heads, on the record."""
     why = new_chain_reason(new_chain, reason)
+    names = [m.name for m in MODELS]
+    if model is not None and model not in names:
+        refuse(f"no read model {model!r}; there are {', '.join(names)}")
+    tree = model in (None, audit_model.name)
+    if why is not None and not tree:
+        refuse("--new-chain is for the tree heads: rebuild the audit model")
     with opened(database_url) as system:
         _catch_up(system, lease_needed=True)
-        if why is None:
+        if tree and why is None:
             try:
                 system.runner.seal()
             except SealRefused as refused:
@@ -146,29 +155,44 @@ def projections_rebuild(
                     f"[red]refused to rebuild[/red]: {first_difference(result)}; nothing was dropped."
                 )
                 raise typer.Exit(code=1)
-        system.store.drop()
-        system.store.create()
-        system.runner.reset()
-        _catch_up(system, lease_needed=True)
-        try:
-            head = system.runner.seal(new_chain_reason=why)
-        except SealRefused as refused:
-            refuse_seal(system, refused)
+        if model is None:
+            system.store.drop()
+            system.store.create()
+            system.runner.reset()
+            _catch_up(system, lease_needed=True)
+        else:
+            system.store.reset(model)
+            system.runner.reset()
+            # The others are at the end of the log already: this model replays all of it alone.
+            try:
+                with _progress(f"Replaying the {model} read model", system.runner.position) as advance:
+                    system.runner.catch_up(advance)
+            except Exception as error:  # an event it cannot read: say where, never a traceback
+                where = system.runner.positions[model]
+                cannot = f"the {model} read model cannot apply the events after position {where}"
+                console.print(f"[red]{cannot}[/red]: {error}", highlight=False)
+                raise typer.Exit(code=1) from None
+        head = None
+        if tree:
+            try:
+                head = system.runner.seal(new_chain_reason=why)
+            except SealRefused as refused:
+                refuse_seal(system, refused)
         position = system.runner.position
+    what = "the projections" if model is None else f"the {model} read model"
     sealed = f"; {head}" if head else ""
-    console.print(f"Rebuilt the projections to position {position}{sealed}.", highlight=False)
+    console.print(f"Rebuilt {what} to position {position}{sealed}.", highlight=False)
 
 
 @projections_app.command("check")
 def projections_check(database_url: DatabaseUrl = None) -> None:
     """Rebuild into fresh tables and compare them row for row with the live ones."""
-    system = _system(database_url)
-    _catch_up(system)
-    found = differences(system.ledger, system.store)
+    with opened(database_url) as system:
+        _catch_up(system)
+        found = differences(system.ledger, system.store)
+        position = system.runner.position
     for line in found:
         console.print(line)
-    position = system.runner.position
-    system.close()
     if found:
         console.print(f"[red]{len(found)} difference(s)[/red] at position {position}.")
         raise typer.Exit(code=1)
@@ -204,13 +228,15 @@ def serve_command(
     from riskpool.cli_server import refuse_weak_pepper
 
     refuse_weak_pepper(Settings(), allowed=demo or insecure_dev_pepper)
-    serve(_system(database_url), console, host=host, port=port, demo=demo, runner=runner)
+    with opened(database_url) as system:
+        serve(system, console, host=host, port=port, demo=demo, runner=runner)
 
 
 @projections_app.command("run")
 def projections_run(database_url: DatabaseUrl = None) -> None:
     """Keep the projections up to date, in this process, until stopped."""
-    follow(_system(database_url), console)
+    with opened(database_url) as system:
+        follow(system, console)
 
 
 @keys_app.command("create")
@@ -226,18 +252,14 @@ def keys_create(
     database_url: DatabaseUrl = None,
 ) -> None:
     """Create an API key; its secret is printed once and stored only as a keyed hash."""
-    system = _system(database_url)
-    try:
+    with opened(database_url) as system:
         key = system.ledger.issue_key(
             operator(), role=role, party_id=party, name=name, principal_id=principal
         )
-    except LedgerError as error:
-        _fail(error)
     console.print(
         f"key {key.key_id} for principal {key.principal_id} ({role}{' of ' + party if party else ''}):"
     )
     console.print(key.token, soft_wrap=True, highlight=False)
-    system.close()
 
 
 @keys_app.command("revoke")
@@ -247,24 +269,19 @@ def keys_revoke(
     database_url: DatabaseUrl = None,
 ) -> None:
     """Revoke an API key: from now on it is refused (401)."""
-    system = _system(database_url)
-    try:
+    with opened(database_url) as system:
         system.ledger.revoke_key(operator(), key_id, reason)
-    except LedgerError as error:
-        _fail(error)
     console.print(f"key {key_id} revoked")
-    system.close()
 
 
 @keys_app.command("list")
 def keys_list(database_url: DatabaseUrl = None) -> None:
     """Every API key ever issued, its principal, role, party and whether it is revoked."""
-    system = _system(database_url)
     table = Table("key", "principal", "role", "party", "state", title="API keys")
-    for row in issued_keys(system):
-        table.add_row(*row)
+    with opened(database_url) as system:
+        for row in issued_keys(system):
+            table.add_row(*row)
     console.print(table)
-    system.close()
 
 
 @app.command("backup")
@@ -280,7 +297,7 @@ def backup_command(
     database_url: DatabaseUrl = None,
 ) -> None:
     """Back up an SQLite ledger online: events and read models (and, if asked, the signing key)."""
-    settings = Settings(database_url=database_url) if database_url else Settings()
+    settings = settings_for(database_url)
     try:
         manifest = backup(settings, target, include_key=include_key)
     except BackupRefused as refused:
@@ -303,7 +320,7 @@ def restore_command(
 ) -> None:
     """Restore an SQLite ledger from a backup; then check it with `riskpool audit verify` and
     `riskpool projections check`."""
-    settings = Settings(database_url=database_url) if database_url else Settings()
+    settings = settings_for(database_url)
     try:
         manifest = restore(settings, source, force=force)
     except BackupRefused as refused:
@@ -320,7 +337,8 @@ def rules_check(path: Path) -> None:
         check_strings(document, field="document")
         rules = check_rule_version(document, Publication({}, None, START))
     except LedgerError as error:
-        _fail(error)
+        console.print(f"[red]{error.code}[/red]: {error.message}", highlight=False)
+        raise typer.Exit(code=1) from None
     console.print(
         f"[green]valid[/green]: effective from {rules.effective_from}, covers {', '.join(rules.covers)}"
     )

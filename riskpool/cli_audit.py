@@ -15,7 +15,7 @@ from projections.audit.export import ExportRefused, export
 from projections.audit.heads import SealRefused, latest, rotate_key_file
 from projections.audit.verify import Verification, verify_log
 from riskpool.bootstrap import System
-from riskpool.cli_common import DatabaseUrl, catch_up, console, opened
+from riskpool.cli_common import DatabaseUrl, catch_up, console, opened, refuse
 from riskpool.witness import WitnessRefused, kept_heads, witness
 
 audit_app = typer.Typer(
@@ -77,8 +77,7 @@ def new_chain_reason(new_chain: bool, reason: str | None) -> str | None:
     if not new_chain:
         return None
     if not reason or not reason.strip():
-        console.print("[red]refused[/red]: --new-chain needs --reason, which the new head records")
-        raise typer.Exit(code=1)
+        refuse("--new-chain needs --reason, which the new head records")
     return reason.strip()
 
 
@@ -140,8 +139,7 @@ def rotate_key(database_url: DatabaseUrl = None) -> None:
     with opened(database_url) as system:
         path = system.settings.audit_key_path()
         if path is None:
-            console.print("[red]refused[/red]: a ledger in memory has no key file to rotate")
-            raise typer.Exit(code=1)
+            refuse("a ledger in memory has no key file to rotate")
         catch_up(system, lease_needed=True)
         try:
             rotated = rotate_key_file(system.store.engine, system.runner.signer, path)
@@ -171,8 +169,7 @@ def export_command(
             with output.open("w", encoding="utf-8") if output else sys.stdout as out:
                 count = export(system.ledger.recorder, system.store.engine, head, out, scheme_id=scheme)
         except ExportRefused as refused:
-            console.print(f"[red]refused[/red]: {refused}")
-            raise typer.Exit(code=1) from None
+            refuse(f"{refused}")
     if output:
         console.print(f"exported {count} events and the tree head of size {head.size} to {output}")
 

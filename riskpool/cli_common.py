@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Annotated
+from typing import Annotated, NoReturn
 
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from ledger.errors import LedgerError
 from projections.audit.heads import AuditKeyExposed
 from riskpool.bootstrap import System, build_system
 from riskpool.settings import Settings
@@ -26,21 +27,32 @@ DatabaseUrl = Annotated[
 ]
 
 
-def system(database_url: str | None) -> System:
-    """The system over the store, or exit 1 saying why it cannot be opened (an exposed key)."""
-    try:
-        return build_system(Settings(database_url=database_url) if database_url else Settings())
-    except AuditKeyExposed as exposed:
-        console.print(f"[red]refused[/red]: {exposed}", highlight=False)
-        raise typer.Exit(code=1) from None
+def settings_for(database_url: str | None) -> Settings:
+    return Settings(database_url=database_url) if database_url else Settings()
+
+
+def refuse(message: str) -> NoReturn:
+    """One refusal line and exit 1: what every command prints instead of a traceback."""
+    console.print(f"[red]refused[/red]: {message}", highlight=False)
+    raise typer.Exit(code=1)
 
 
 @contextmanager
 def opened(database_url: str | None) -> Iterator[System]:
-    """The system for one command, closed however the command ends."""
-    found = system(database_url)
+    """The system for one command, and the one place a command's refusal is printed.
+
+    The system opens each part (ledger, read models, signer) the first time the command uses it,
+    so a part that cannot be opened (a signing key others can read) is refused here too, however
+    late the command touches it. A rule's refusal prints its code and message; either exits 1 and
+    the system is closed however the command ends."""
+    found = build_system(settings_for(database_url))
     try:
         yield found
+    except AuditKeyExposed as exposed:
+        refuse(str(exposed))
+    except LedgerError as error:
+        console.print(f"[red]{error.code}[/red]: {error.message}", highlight=False)
+        raise typer.Exit(code=1) from None
     finally:
         found.close()
 
@@ -66,11 +78,10 @@ def catch_up(system: System, *, lease_needed: bool = False) -> None:
     """
     if not system.runner.lease.acquire():
         if lease_needed:
-            console.print(
-                "[red]refused[/red]: the projection runner of a running server holds this store's lease; "
+            refuse(
+                "the projection runner of a running server holds this store's lease; "
                 "stop it first, or seal through the API (POST /v1/audit/tree-heads)"
             )
-            raise typer.Exit(code=1)
         console.print("[dim]a running server keeps the projections current; reading them as they are[/dim]")
         return
     behind = (system.ledger.recorder.max_notification_id() or 0) - system.runner.position

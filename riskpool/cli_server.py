@@ -12,7 +12,6 @@ import typer
 
 from ledger.actors import Actor, Role
 from ledger.domain.key import ApiKey
-from ledger.errors import LedgerError
 from ledger.service.application import DEFAULT_KEY_PEPPER
 from riskpool.bootstrap import System
 from riskpool.demo import build_demo, scheme_id_for
@@ -146,8 +145,3 @@ def issued_keys(system: System) -> list[tuple[str, str, str, str, str]]:
                 keys[event.originator_id.hex][4] = f"revoked {event.business_date}"
         start = page[-1].id + 1
     return [tuple(k) for k in keys.values()]  # type: ignore[misc]
-
-
-def refuse(console, error: LedgerError) -> None:
-    console.print(f"[red]{error.code}[/red]: {error.message}")
-    raise typer.Exit(code=1)
