@@ -13,6 +13,7 @@ from fastapi import Depends, Header, Query, Request
 from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import Engine
+from starlette.concurrency import run_in_threadpool
 
 from api.schemas.common import CURSOR_CHARS_MAX, PAGE_ITEMS_MAX, POSITION_MAX, Day, Written
 from ledger.actors import Actor
@@ -20,6 +21,7 @@ from ledger.calendar import today_in_china
 from ledger.commands import Command
 from ledger.errors import InvalidRequest
 from ledger.service import Call, Ledger, Receipt
+from ledger.service.keys import Presented
 from projections.replay import as_of
 from riskpool.bootstrap import System
 
@@ -43,15 +45,30 @@ bearer = HTTPBearer(
 )
 
 
-def principal(
+async def presented(
     request: Request,
     system: SystemDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
-) -> Actor:
+) -> Presented:
+    """The principal of the bearer token, recognised from memory on the event loop when its key
+    matched before (its credential is then confirmed by the read or the command, off the loop);
+    otherwise authenticated against the store in a worker thread."""
     token = credentials.credentials if credentials is not None else None
-    actor = system.ledger.authenticate(token, request_id=request.state.request_id)
-    request.state.actor = actor  # for the access log
-    return actor
+    request_id = request.state.request_id
+    ledger = system.ledger
+    found = ledger.recognise(token, request_id=request_id)
+    if found is None:
+        found = Presented(await run_in_threadpool(ledger.authenticate, token, request_id=request_id), None)
+    request.state.actor = found.actor  # for the access log
+    return found
+
+
+PresentedKey = Annotated[Presented, Depends(presented)]
+
+
+def principal(system: SystemDep, presented: PresentedKey) -> Actor:
+    """The principal of the bearer token, its key confirmed against the store."""
+    return system.ledger.confirm(presented)
 
 
 Principal = Annotated[Actor, Depends(principal)]
@@ -69,8 +86,10 @@ class Write:
     def actor(self) -> Actor:
         return self.call.actor
 
-    def handle(self, command: Command) -> Receipt:
-        return self.ledger.handle(command, self.call)
+    async def handle(self, command: Command) -> Receipt:
+        """Run the command (ledger/service/pipeline.py), waiting for its answer without holding
+        a thread."""
+        return await self.ledger.submit(command, self.call)
 
     def answer(self, receipt: Receipt, links: dict[str, str], *, status: int = 201) -> JSONResponse:
         body = Written(
@@ -91,7 +110,7 @@ class Write:
 async def write(
     request: Request,
     system: SystemDep,
-    actor: Principal,
+    presented: PresentedKey,
     idempotency_key: Annotated[
         str | None,
         Header(
@@ -104,7 +123,13 @@ async def write(
     ] = None,
 ) -> Write:
     body = await request.body()
-    call = Call(actor, idempotency_key, fingerprint(request, body), _version(if_match))
+    call = Call(
+        presented.actor,
+        idempotency_key,
+        fingerprint(request, body),
+        _version(if_match),
+        credential=presented.credential,  # confirmed by the command, before its facts are saved
+    )
     return Write(system.ledger, call)
 
 
@@ -149,13 +174,14 @@ AfterPosition = Annotated[
 
 def read(
     system: SystemDep,
-    actor: Principal,
+    presented: PresentedKey,
     as_of_date: Annotated[Day | None, Query(description="as the ledger stood on this business date")] = None,
     as_of_position: Annotated[
         int | None, Query(ge=0, le=POSITION_MAX, description="as the ledger stood at this log position")
     ] = None,
     after_position: AfterPosition = None,
 ) -> Iterator[Read]:
+    actor = system.ledger.confirm(presented)
     if as_of_date is not None or as_of_position is not None:
         engine = as_of(system.ledger, position=as_of_position, business_date=as_of_date)
         try:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import replace
 from datetime import date, timedelta
 
@@ -29,10 +30,14 @@ def each_store(database_url: str) -> str:
 
 
 @pytest.fixture
-def world(database_url: str) -> World:
-    """The rule book runs on each store: an SQLite file and a PostgreSQL schema."""
+def world(database_url: str) -> Iterator[World]:
+    """The rule book runs on each store: an SQLite file and a PostgreSQL schema. The ledger is
+    closed after the scenario: its connections go back to the server then, not when a garbage
+    collection happens to find it (a few hundred scenarios would exhaust PostgreSQL's clients)."""
     settings = Settings(database_url=database_url)
-    return World(ledger=Ledger(env=settings.event_store_env(), clock=lambda: TODAY))
+    world = World(ledger=Ledger(env=settings.event_store_env(), clock=lambda: TODAY))
+    yield world
+    world.ledger.close()
 
 
 def _members(datatable: list[list[str]]) -> list[tuple[str, str]]:

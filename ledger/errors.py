@@ -11,7 +11,7 @@ from typing import Any, ClassVar
 
 
 class LedgerError(Exception):
-    """""A refused command. `code` is the rule book's machine-readable error code.""" ""
+    """A refused command. `code` is the rule book's machine-readable error code."""
 
     code: ClassVar[str] = "ledger_error"
 
@@ -226,6 +226,15 @@ class IdempotencyConflict(LedgerError):
     """An idempotency key reused with a different request."""
 
     code = "idempotency_conflict"
+
+
+class Unauthenticated(LedgerError):
+    """A missing, unknown, malformed or revoked API key (401): the refusal never says which."""
+
+    code = "unauthenticated"
+
+    def __init__(self) -> None:
+        super().__init__("a valid API key is required (Authorization: Bearer rpk_…)")
 
 
 class Forbidden(LedgerError):

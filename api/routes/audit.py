@@ -24,7 +24,7 @@ from api.schemas.audit import (
 from api.schemas.common import Day, Ref, decode_cursor, encode_cursor
 from ledger import access
 from ledger.errors import InvalidRequest, UnknownFact
-from ledger.ids import ID_CHARS_MAX
+from ledger.ids import ID_CHARS_MAX, REFERENCE_CHARS_MAX
 from projections import tables as t
 from projections.audit.heads import heads, latest
 from projections.audit.merkle import Tree
@@ -49,9 +49,9 @@ def list_audit_events(
     loan_ref: Annotated[Ref | None, Query()] = None,
     claim_id: Annotated[str | None, Query(max_length=ID_CHARS_MAX)] = None,
     party_id: Annotated[Ref | None, Query(description="events that concern this party")] = None,
-    fact: Annotated[str | None, Query(max_length=60, examples=["RepaymentReversed"])] = None,
+    fact: Annotated[str | None, Query(max_length=REFERENCE_CHARS_MAX, examples=["RepaymentReversed"])] = None,
     principal_id: Annotated[
-        str | None, Query(max_length=100, description="events this principal caused")
+        str | None, Query(max_length=REFERENCE_CHARS_MAX, description="events this principal caused")
     ] = None,
     from_date: Annotated[Day | None, Query(description="business dates from this day")] = None,
     to_date: Annotated[Day | None, Query(description="business dates up to this day")] = None,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 from types import SimpleNamespace
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
@@ -35,7 +35,8 @@ from ledger.commands import (
     RejectClaim,
 )
 from ledger.domain import Claim
-from projections import reports
+from ledger.domain.claim import STATUSES as claim_statuses
+from projections.models import claims as claim_model, schemes as scheme_model
 
 router = APIRouter(prefix="/v1/schemes/{scheme_id}", tags=["claims"])
 
@@ -51,8 +52,8 @@ def claim_path(scheme_id: str, claim_id: str) -> str:
     response_model=Written,
     summary="File a compensation claim on a defaulted loan (its bank)",
 )
-def file_claim(scheme_id: Ref, bank_id: Ref, loan_ref: Ref, body: ClaimCreate, call: WriteCall):
-    receipt = call.handle(FileClaim(scheme_id, bank_id, loan_ref, body.claimed, body.filed_on))
+async def file_claim(scheme_id: Ref, bank_id: Ref, loan_ref: Ref, body: ClaimCreate, call: WriteCall):
+    receipt = await call.handle(FileClaim(scheme_id, bank_id, loan_ref, body.claimed, body.filed_on))
     return call.answer(
         receipt,
         {
@@ -73,23 +74,20 @@ def list_claims(
     read: ReadCall,
     limit: Limit = 100,
     cursor: Cursor = None,
-    status: Annotated[str | None, Query(max_length=40)] = None,
+    status: Annotated[Literal[claim_statuses] | None, Query()] = None,
 ) -> ClaimsPublic:
     after = decode_cursor(cursor, (date, str))
-    key = (after[0], after[1]) if after else None
-    scope = access.claims(read.actor)
     with read.engine.connect() as conn:
-        reports.scheme_row(conn, scheme_id)
+        scheme_model.scheme_row(conn, scheme_id)
         rows = [
             SimpleNamespace(**r)
-            for r in reports.claims(
+            for r in claim_model.page(
                 conn,
                 scheme_id,
                 read.today,
+                access.claims(read.actor),
                 status=status,
-                bank_id=scope.bank_id,
-                party_id=scope.sharing_party_id,
-                after=key,
+                after=(after[0], after[1]) if after else None,
                 limit=limit,
             )
         ]
@@ -188,8 +186,8 @@ def get_claim_history(
     response_model=Written,
     summary="Approve (a fund manager); at or above the threshold a second checker confirms",
 )
-def approve_claim(scheme_id: Ref, claim_id: str, body: ApprovalCreate, call: WriteCall):
-    receipt = call.handle(ApproveClaim(scheme_id, claim_id, body.amount, body.approved_on))
+async def approve_claim(scheme_id: Ref, claim_id: str, body: ApprovalCreate, call: WriteCall):
+    receipt = await call.handle(ApproveClaim(scheme_id, claim_id, body.amount, body.approved_on))
     return call.answer(receipt, {"claim": claim_path(scheme_id, claim_id)})
 
 
@@ -200,8 +198,8 @@ def approve_claim(scheme_id: Ref, claim_id: str, body: ApprovalCreate, call: Wri
     response_model=Written,
     summary="Reject, with a reason (a fund manager; the second checker if awaiting)",
 )
-def reject_claim(scheme_id: Ref, claim_id: str, body: RejectionCreate, call: WriteCall):
-    receipt = call.handle(RejectClaim(scheme_id, claim_id, body.reason, body.rejected_on))
+async def reject_claim(scheme_id: Ref, claim_id: str, body: RejectionCreate, call: WriteCall):
+    receipt = await call.handle(RejectClaim(scheme_id, claim_id, body.reason, body.rejected_on))
     return call.answer(receipt, {"claim": claim_path(scheme_id, claim_id)})
 
 
@@ -212,8 +210,8 @@ def reject_claim(scheme_id: Ref, claim_id: str, body: RejectionCreate, call: Wri
     response_model=Written,
     summary="Record a settlement payment of a party's share to the bank",
 )
-def record_settlement_payment(scheme_id: Ref, claim_id: str, body: PaymentCreate, call: WriteCall):
-    receipt = call.handle(PaySettlement(scheme_id, claim_id, body.party_id, body.amount, body.paid_on))
+async def record_settlement_payment(scheme_id: Ref, claim_id: str, body: PaymentCreate, call: WriteCall):
+    receipt = await call.handle(PaySettlement(scheme_id, claim_id, body.party_id, body.amount, body.paid_on))
     return call.answer(receipt, {"claim": claim_path(scheme_id, claim_id)})
 
 
@@ -224,8 +222,10 @@ def record_settlement_payment(scheme_id: Ref, claim_id: str, body: PaymentCreate
     response_model=Written,
     summary="Record a recovery (the claim's bank); its net is shared back",
 )
-def record_recovery(scheme_id: Ref, claim_id: str, body: RecoveryCreate, call: WriteCall):
-    receipt = call.handle(RecordRecovery(scheme_id, claim_id, body.gross, body.costs, body.recovered_on))
+async def record_recovery(scheme_id: Ref, claim_id: str, body: RecoveryCreate, call: WriteCall):
+    receipt = await call.handle(
+        RecordRecovery(scheme_id, claim_id, body.gross, body.costs, body.recovered_on)
+    )
     return call.answer(receipt, {"claim": claim_path(scheme_id, claim_id)})
 
 
@@ -236,6 +236,10 @@ def record_recovery(scheme_id: Ref, claim_id: str, body: RecoveryCreate, call: W
     response_model=Written,
     summary="Record the bank's payment of a party's recovery part",
 )
-def record_recovery_payment(scheme_id: Ref, claim_id: str, body: RecoveryPaymentCreate, call: WriteCall):
-    receipt = call.handle(PayRecoveryPart(scheme_id, claim_id, body.party_id, body.amount, body.paid_on))
+async def record_recovery_payment(
+    scheme_id: Ref, claim_id: str, body: RecoveryPaymentCreate, call: WriteCall
+):
+    receipt = await call.handle(
+        PayRecoveryPart(scheme_id, claim_id, body.party_id, body.amount, body.paid_on)
+    )
     return call.answer(receipt, {"claim": claim_path(scheme_id, claim_id)})

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
-from sqlalchemy import select, tuple_
 from starlette.exceptions import HTTPException
 
 from api.deps import Cursor, Limit, Principal, ReadCall, SystemDep, WriteCall, fingerprint
@@ -39,11 +38,12 @@ from ledger.commands import (
     Withdraw,
     WriteOff,
 )
+from ledger.domain.loan import STATES as loan_states
 from ledger.errors import InvalidRequest
-from ledger.service import Enrolment, Receipt
+from ledger.service import Enrolment
 from ledger.service.queries import HistoryEntry
 from ledger.tape import COLUMNS, TAPE_BYTES_MAX, read_tape
-from projections import reports, tables as t
+from projections.models import loans as loan_model, schemes as scheme_model
 
 router = APIRouter(prefix="/v1/schemes/{scheme_id}", tags=["loans"])
 TAPE_ROW = "HB2019-0001,鹤壁星河电子科技有限公司,91350100M000100Y43,tech_loan,ip_pledge,2000000.00,435,24,2019-02-01,direct,"  # noqa: E501
@@ -61,9 +61,9 @@ def loan_path(scheme_id: str, bank_id: str, loan_ref: str) -> str:
     response_model=Written,
     summary="Enrol a loan (its bank)",
 )
-def enrol_loan(scheme_id: Ref, bank_id: Ref, body: LoanCreate, call: WriteCall):
+async def enrol_loan(scheme_id: Ref, bank_id: Ref, body: LoanCreate, call: WriteCall):
     fields = {name: getattr(body, name) for name in LoanCreate.model_fields} | {"tags": tuple(body.tags)}
-    receipt = call.handle(EnrolLoan(scheme_id, bank_id, Enrolment(**fields)))
+    receipt = await call.handle(EnrolLoan(scheme_id, bank_id, Enrolment(**fields)))
     return call.answer(receipt, {"loan": loan_path(scheme_id, bank_id, body.loan_ref)})
 
 
@@ -104,13 +104,11 @@ def enrol_loan(scheme_id: Ref, bank_id: Ref, body: LoanCreate, call: WriteCall):
 async def upload_loan_tape(scheme_id: Ref, bank_id: Ref, request: Request, call: WriteCall):
     data = await _tape_bytes(request)
 
-    def enrol() -> Receipt:
-        # Reading and enrolling a large tape takes seconds: off the event loop, so that other
-        # requests do not wait on it.
-        return call.handle(EnrolTape(scheme_id, bank_id, read_tape(data)))
-
     call.call = replace(call.call, fingerprint=fingerprint(request, data))
-    receipt = await run_in_threadpool(enrol)
+    # Reading a large tape takes a second and enrolling it more: both off the event loop (the
+    # reading in a worker thread, the enrolling in the pipeline's), so no other request waits.
+    tape = await run_in_threadpool(read_tape, data)
+    receipt = await call.handle(EnrolTape(scheme_id, bank_id, tape))
     return call.answer(receipt, {"loans": f"/v1/schemes/{scheme_id}/loans?bank_id={bank_id}"})
 
 
@@ -140,25 +138,20 @@ def list_loans(
     limit: Limit = 100,
     cursor: Cursor = None,
     bank_id: Annotated[Ref | None, Query()] = None,
-    state: Annotated[str | None, Query(max_length=40)] = None,
+    state: Annotated[Literal[loan_states] | None, Query()] = None,
 ) -> LoansPublic:
-    query = select(t.loans).where(t.loans.c.scheme_id == scheme_id)
-    scope = access.loans(read.actor)
-    if scope.bank_id is not None:
-        query = query.where(t.loans.c.bank_id == scope.bank_id)
-    if scope.cover_party_id is not None:
-        query = query.where(t.loans.c.cover_party_id == scope.cover_party_id)
-    if bank_id is not None:
-        query = query.where(t.loans.c.bank_id == bank_id)
-    if state is not None:
-        query = query.where(t.loans.c.state == state)
     after = decode_cursor(cursor, (str, str))
-    if after:
-        query = query.where(tuple_(t.loans.c.bank_id, t.loans.c.loan_ref) > tuple_(*after))
-    query = query.order_by(t.loans.c.bank_id, t.loans.c.loan_ref).limit(limit)
     with read.engine.connect() as conn:
-        reports.scheme_row(conn, scheme_id)
-        rows = [dict(r._mapping) for r in conn.execute(query)]
+        scheme_model.scheme_row(conn, scheme_id)
+        rows = loan_model.page(
+            conn,
+            scheme_id,
+            access.loans(read.actor),
+            bank_id=bank_id,
+            state=state,
+            after=(after[0], after[1]) if after else None,
+            limit=limit,
+        )
     items = [_from_row(r, read.actor) for r in rows]
     last = [rows[-1]["bank_id"], rows[-1]["loan_ref"]] if len(rows) == limit else None
     return LoansPublic(items=items, next_cursor=encode_cursor(last) if last else None)
@@ -278,10 +271,10 @@ def history_entry(e: HistoryEntry) -> HistoryEntryPublic:
     response_model=Written,
     summary="Record the disbursement (its bank)",
 )
-def record_disbursement(
+async def record_disbursement(
     scheme_id: Ref, bank_id: Ref, loan_ref: Ref, body: DisbursementCreate, call: WriteCall
 ):
-    receipt = call.handle(Disburse(scheme_id, bank_id, loan_ref, body.amount, body.disbursed_on))
+    receipt = await call.handle(Disburse(scheme_id, bank_id, loan_ref, body.amount, body.disbursed_on))
     return call.answer(receipt, {"loan": loan_path(scheme_id, bank_id, loan_ref)})
 
 
@@ -292,8 +285,12 @@ def record_disbursement(
     response_model=Written,
     summary="Record a repayment (its bank)",
 )
-def record_repayment(scheme_id: Ref, bank_id: Ref, loan_ref: Ref, body: RepaymentCreate, call: WriteCall):
-    receipt = call.handle(Repay(scheme_id, bank_id, loan_ref, body.principal, body.interest, body.repaid_on))
+async def record_repayment(
+    scheme_id: Ref, bank_id: Ref, loan_ref: Ref, body: RepaymentCreate, call: WriteCall
+):
+    receipt = await call.handle(
+        Repay(scheme_id, bank_id, loan_ref, body.principal, body.interest, body.repaid_on)
+    )
     return call.answer(receipt, {"loan": loan_path(scheme_id, bank_id, loan_ref)})
 
 
@@ -304,8 +301,10 @@ def record_repayment(scheme_id: Ref, bank_id: Ref, loan_ref: Ref, body: Repaymen
     response_model=Written,
     summary="Declare the loan in default (its bank)",
 )
-def declare_default(scheme_id: Ref, bank_id: Ref, loan_ref: Ref, body: DefaultCreate, call: WriteCall):
-    receipt = call.handle(DeclareDefault(scheme_id, bank_id, loan_ref, body.overdue_days, body.defaulted_on))
+async def declare_default(scheme_id: Ref, bank_id: Ref, loan_ref: Ref, body: DefaultCreate, call: WriteCall):
+    receipt = await call.handle(
+        DeclareDefault(scheme_id, bank_id, loan_ref, body.overdue_days, body.defaulted_on)
+    )
     return call.answer(receipt, {"loan": loan_path(scheme_id, bank_id, loan_ref)})
 
 
@@ -316,8 +315,8 @@ def declare_default(scheme_id: Ref, bank_id: Ref, loan_ref: Ref, body: DefaultCr
     response_model=Written,
     summary="Withdraw the loan before disbursement (its bank)",
 )
-def withdraw_loan(scheme_id: Ref, bank_id: Ref, loan_ref: Ref, body: WithdrawalCreate, call: WriteCall):
-    receipt = call.handle(Withdraw(scheme_id, bank_id, loan_ref, body.withdrawn_on, body.reason))
+async def withdraw_loan(scheme_id: Ref, bank_id: Ref, loan_ref: Ref, body: WithdrawalCreate, call: WriteCall):
+    receipt = await call.handle(Withdraw(scheme_id, bank_id, loan_ref, body.withdrawn_on, body.reason))
     return call.answer(receipt, {"loan": loan_path(scheme_id, bank_id, loan_ref)})
 
 
@@ -328,8 +327,8 @@ def withdraw_loan(scheme_id: Ref, bank_id: Ref, loan_ref: Ref, body: WithdrawalC
     response_model=Written,
     summary="Write the loan off once its claim is settled or rejected (its bank, a fund manager)",
 )
-def write_off_loan(scheme_id: Ref, bank_id: Ref, loan_ref: Ref, body: WriteOffCreate, call: WriteCall):
-    receipt = call.handle(WriteOff(scheme_id, bank_id, loan_ref, body.written_off_on))
+async def write_off_loan(scheme_id: Ref, bank_id: Ref, loan_ref: Ref, body: WriteOffCreate, call: WriteCall):
+    receipt = await call.handle(WriteOff(scheme_id, bank_id, loan_ref, body.written_off_on))
     return call.answer(receipt, {"loan": loan_path(scheme_id, bank_id, loan_ref)})
 
 
@@ -340,8 +339,10 @@ def write_off_loan(scheme_id: Ref, bank_id: Ref, loan_ref: Ref, body: WriteOffCr
     response_model=Written,
     summary="Record a premium (the loan's insurer, or a fund manager naming it)",
 )
-def record_premium(scheme_id: Ref, bank_id: Ref, loan_ref: Ref, body: CoverIncomeCreate, call: WriteCall):
-    receipt = call.handle(
+async def record_premium(
+    scheme_id: Ref, bank_id: Ref, loan_ref: Ref, body: CoverIncomeCreate, call: WriteCall
+):
+    receipt = await call.handle(
         RecordPremium(scheme_id, bank_id, loan_ref, body.amount, body.paid_on, body.party_id)
     )
     return call.answer(receipt, {"loan": loan_path(scheme_id, bank_id, loan_ref)})
@@ -354,6 +355,8 @@ def record_premium(scheme_id: Ref, bank_id: Ref, loan_ref: Ref, body: CoverIncom
     response_model=Written,
     summary="Record a guarantee fee (the loan's guarantor, or a fund manager naming it)",
 )
-def record_fee(scheme_id: Ref, bank_id: Ref, loan_ref: Ref, body: CoverIncomeCreate, call: WriteCall):
-    receipt = call.handle(RecordFee(scheme_id, bank_id, loan_ref, body.amount, body.paid_on, body.party_id))
+async def record_fee(scheme_id: Ref, bank_id: Ref, loan_ref: Ref, body: CoverIncomeCreate, call: WriteCall):
+    receipt = await call.handle(
+        RecordFee(scheme_id, bank_id, loan_ref, body.amount, body.paid_on, body.party_id)
+    )
     return call.answer(receipt, {"loan": loan_path(scheme_id, bank_id, loan_ref)})

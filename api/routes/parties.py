@@ -20,8 +20,8 @@ router = APIRouter(prefix="/v1/parties", tags=["parties"])
 @router.post(
     "", status_code=201, responses=WRITE, response_model=Written, summary="Register a party (fund manager)"
 )
-def register_party(body: PartyCreate, call: WriteCall):
-    receipt = call.handle(RegisterParty(body.party_id, body.role, body.name, body.registered_on))
+async def register_party(body: PartyCreate, call: WriteCall):
+    receipt = await call.handle(RegisterParty(body.party_id, body.role, body.name, body.registered_on))
     return call.answer(receipt, {"party": f"/v1/parties/{body.party_id}"})
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Path
 from sqlalchemy import select
 
-from api.deps import Cursor, Limit, Principal, Read, ReadCall, SystemDep, WriteCall
+from api.deps import POSITION_MAX, Cursor, Limit, Principal, Read, ReadCall, SystemDep, WriteCall
 from api.routes import READ, WRITE
 from api.schemas.common import Ref, Written, decode_cursor, encode_cursor, yuan
 from api.schemas.reports import SchemesPublic
@@ -36,7 +36,7 @@ from ledger.commands import (
     SetTargets,
 )
 from ledger.errors import InvalidRequest, UnknownScheme
-from ledger.ids import parse_fact_id
+from ledger.ids import ID_CHARS_MAX, parse_fact_id
 from ledger.rules import LoanTerms
 from projections import reports, tables as t
 
@@ -58,8 +58,8 @@ def scheme_links(scheme_id: str) -> dict[str, str]:
 @router.post(
     "", status_code=201, responses=WRITE, response_model=Written, summary="Create a scheme (fund manager)"
 )
-def create_scheme(body: SchemeCreate, call: WriteCall):
-    receipt = call.handle(CreateScheme(body.scheme_id, body.name, body.created_on))
+async def create_scheme(body: SchemeCreate, call: WriteCall):
+    receipt = await call.handle(CreateScheme(body.scheme_id, body.name, body.created_on))
     return call.answer(receipt, scheme_links(body.scheme_id))
 
 
@@ -105,8 +105,8 @@ def _scheme(row: dict, read: Read) -> SchemePublic:
     response_model=Written,
     summary="Admit a party (fund manager)",
 )
-def admit_member(scheme_id: SchemeId, body: MemberCreate, call: WriteCall):
-    receipt = call.handle(AdmitMember(scheme_id, body.party_id, body.admitted_on))
+async def admit_member(scheme_id: SchemeId, body: MemberCreate, call: WriteCall):
+    receipt = await call.handle(AdmitMember(scheme_id, body.party_id, body.admitted_on))
     return call.answer(receipt, {"members": f"/v1/schemes/{scheme_id}/members"})
 
 
@@ -132,8 +132,8 @@ def list_members(scheme_id: SchemeId, read: ReadCall) -> list[MemberPublic]:
     response_model=Written,
     summary="Publish a rule version (fund manager); refused with every problem listed",
 )
-def publish_rule_version(scheme_id: SchemeId, body: RuleVersionCreate, call: WriteCall):
-    receipt = call.handle(PublishRules(scheme_id, body.document, body.published_on))
+async def publish_rule_version(scheme_id: SchemeId, body: RuleVersionCreate, call: WriteCall):
+    receipt = await call.handle(PublishRules(scheme_id, body.document, body.published_on))
     number = receipt.details["rule_version"]
     return call.answer(receipt, {"rule_version": f"/v1/schemes/{scheme_id}/rule-versions/{number}"})
 
@@ -162,7 +162,7 @@ def list_rule_versions(scheme_id: SchemeId, read: ReadCall) -> list[RuleVersionP
     summary="One rule version",
 )
 def get_rule_version(
-    scheme_id: SchemeId, read: ReadCall, number: int = Path(ge=1, le=10_000)
+    scheme_id: SchemeId, read: ReadCall, number: int = Path(ge=1, le=POSITION_MAX)
 ) -> RuleVersionPublic:
     with read.engine.connect() as conn:
         reports.scheme_row(conn, scheme_id)
@@ -227,8 +227,8 @@ def what_if(scheme_id: SchemeId, body: WhatIf, system: SystemDep, actor: Princip
     response_model=Written,
     summary="Set the programme targets",
 )
-def set_targets(scheme_id: SchemeId, body: TargetsUpdate, call: WriteCall):
-    receipt = call.handle(SetTargets(scheme_id, body.targets, body.set_on))
+async def set_targets(scheme_id: SchemeId, body: TargetsUpdate, call: WriteCall):
+    receipt = await call.handle(SetTargets(scheme_id, body.targets, body.set_on))
     return call.answer(receipt, {"targets": f"/v1/schemes/{scheme_id}/reports/targets"}, status=200)
 
 
@@ -239,8 +239,10 @@ def set_targets(scheme_id: SchemeId, body: TargetsUpdate, call: WriteCall):
     response_model=Written,
     summary="Record a contribution to a government fund",
 )
-def record_contribution(scheme_id: SchemeId, body: ContributionCreate, call: WriteCall):
-    receipt = call.handle(RecordContribution(scheme_id, body.party_id, body.amount, body.contributed_on))
+async def record_contribution(scheme_id: SchemeId, body: ContributionCreate, call: WriteCall):
+    receipt = await call.handle(
+        RecordContribution(scheme_id, body.party_id, body.amount, body.contributed_on)
+    )
     return call.answer(receipt, {"funds": f"/v1/schemes/{scheme_id}/reports/funds"})
 
 
@@ -251,13 +253,13 @@ def record_contribution(scheme_id: SchemeId, body: ContributionCreate, call: Wri
     response_model=Written,
     summary="Reset a tripped circuit breaker, with a reason (fund manager)",
 )
-def reset_breaker(
+async def reset_breaker(
     scheme_id: SchemeId,
     body: BreakerReset,
     call: WriteCall,
-    breaker: str = Path(max_length=100, examples=["bank_loss_rate:icbc-hebi"]),
+    breaker: str = Path(max_length=ID_CHARS_MAX, examples=["bank_loss_rate:icbc-hebi"]),
 ):
-    receipt = call.handle(ResetBreaker(scheme_id, breaker, body.reason, body.reset_on))
+    receipt = await call.handle(ResetBreaker(scheme_id, breaker, body.reason, body.reset_on))
     return call.answer(receipt, {"breakers": f"/v1/schemes/{scheme_id}/reports/breakers"}, status=200)
 
 
@@ -268,8 +270,8 @@ def reset_breaker(
     response_model=Written,
     summary="Reverse a fact recorded by mistake, naming it and why",
 )
-def reverse_fact(scheme_id: SchemeId, body: ReversalCreate, call: WriteCall):
-    receipt = call.handle(Reverse(scheme_id, body.fact_id, body.reason, body.reversed_on))
+async def reverse_fact(scheme_id: SchemeId, body: ReversalCreate, call: WriteCall):
+    receipt = await call.handle(Reverse(scheme_id, body.fact_id, body.reason, body.reversed_on))
     return call.answer(receipt, {"corrected": _corrected(scheme_id, body.fact_id)})
 
 

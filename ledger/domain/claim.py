@@ -41,6 +41,7 @@ if TYPE_CHECKING:
     from ledger.domain.scheme import Scheme
 
 OPEN = ("filed", "awaiting_second_approval")
+STATUSES = (*OPEN, "approved", "settled", "rejected")
 FINALLY_APPROVED = ("approved", "settled")
 FACTS_PER_CLAIM_MAX = 1000
 

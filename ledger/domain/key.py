@@ -6,6 +6,7 @@ as whom, and since when. The secret itself is never stored.
 
 from __future__ import annotations
 
+import hmac
 from datetime import date
 from typing import TYPE_CHECKING
 from uuid import UUID, uuid5
@@ -62,6 +63,16 @@ class ApiKey(Aggregate):
             name=name,
             secret_hash=secret_hash,
         )
+
+    @property
+    def standing(self) -> bool:
+        """Whether the key may still act: it has not been revoked."""
+        return self.revoked_on is None
+
+    def admits(self, secret_hash: str) -> bool:
+        """Whether a secret with this keyed hash acts as the key's principal: the key stands and
+        the hashes match (compared in constant time)."""
+        return hmac.compare_digest(secret_hash, self.secret_hash) and self.standing
 
     def revoke(self, actor: Actor, reason: str, on: date) -> None:
         self.trigger_event(self.Revoked, actor=actor, business_date=on, reason=reason)

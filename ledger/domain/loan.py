@@ -48,6 +48,7 @@ RATE_BP_MAX = 100_000
 TERM_MONTHS_MAX = 1200
 OVERDUE_DAYS_MAX = 36_500
 TAPE_ROWS_MAX = 200_000
+STATES = ("enrolled", "disbursed", "repaid", "defaulted", "withdrawn", "written_off")
 COVER_ROLES = {"direct": None, "guaranteed": "guarantor", "insured": "insurer"}
 INCOME_KINDS = {"premium": "insured", "fee": "guaranteed"}  # the cover each is paid on
 

@@ -68,6 +68,10 @@ class LedgerApplication(Application[UUID]):
         record nothing."""
         return self.pipeline.handle(command, call)
 
+    async def submit(self, command: Command, call: Call) -> Receipt:
+        """`handle` for a caller on an event loop (the API): it waits without holding a thread."""
+        return await self.pipeline.submit(command, call)
+
     def reading(self, actor: Actor | None = None) -> UnitOfWork:
         """A unit of work for a read by `actor` (none: a read of a scheme's own figures), with
         copies of the aggregates, as current as the store."""

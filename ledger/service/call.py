@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
+from uuid import UUID
 
 from ledger.actors import Actor
 from ledger.errors import InvalidRequest
@@ -14,19 +15,32 @@ IDEMPOTENCY_KEY_CHARS_MAX = 200
 
 
 @dataclass(frozen=True)
+class Credential:
+    """The API key a caller presented, recognised from memory: its aggregate id, and the version
+    of the key at which its secret last matched. A command run with it is refused
+    `unauthenticated` unless the key still stands when the command's facts are saved (a
+    revocation by any process is a later fact of the key): see UnitOfWork.confirm_credential."""
+
+    key_id: UUID
+    version: int
+
+
+@dataclass(frozen=True)
 class Call:
     """Who asks, and how the command is to be run: passed beside every command as an argument.
 
     `idempotency_key`: a repeat with the same key and the same `fingerprint` (what the key stands
     for: the HTTP layer hashes the method, path and body) gets the first answer and records nothing;
     another fingerprint is `idempotency_conflict`. `expected_version`: the version of the loan,
-    claim or scheme the caller read (If-Match); `version_conflict` if it moved.
+    claim or scheme the caller read (If-Match); `version_conflict` if it moved. `credential`: the
+    API key the actor was recognised by, still to be confirmed (None: confirmed, or no key).
     """
 
     actor: Actor
     idempotency_key: str | None = None
     fingerprint: str = ""
     expected_version: int | None = None
+    credential: Credential | None = None
 
     def __post_init__(self) -> None:
         key = self.idempotency_key

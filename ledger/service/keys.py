@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+import threading
 from collections import OrderedDict
 from dataclasses import dataclass, replace
 from datetime import date
@@ -17,19 +18,14 @@ from datetime import date
 from ledger.actors import Actor, Role
 from ledger.commands import IssueKey, RevokeKey
 from ledger.domain.key import ApiKey, key_uuid
-from ledger.errors import LedgerError
+from ledger.errors import Unauthenticated
 from ledger.service.application import LedgerApplication
-from ledger.service.call import Call, Receipt
+from ledger.service.call import Call, Credential, Receipt
 
 TOKEN_PREFIX = "rpk_"
 TOKEN_CHARS_MAX = 200
+KEY_ID_CHARS = 12  # hex
 VERIFIED_KEYS_MAX = 10_000  # keys whose last verification is remembered (the oldest is forgotten)
-
-
-class Unauthenticated(LedgerError):
-    """A missing, unknown, malformed or revoked key (401)."""
-
-    code = "unauthenticated"
 
 
 @dataclass(frozen=True)
@@ -49,10 +45,20 @@ class _Verified:
     actor: Actor
 
 
+@dataclass(frozen=True)
+class Presented:
+    """The principal a bearer token stands for, and the credential still to confirm against the
+    store (None: confirmed as it was read)."""
+
+    actor: Actor
+    credential: Credential | None
+
+
 class Keys(LedgerApplication):
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self._verified: OrderedDict[str, _Verified] = OrderedDict()
+        self._verified_lock = threading.Lock()
 
     def _hash(self, secret: str) -> str:
         return hmac.new(self.key_pepper, secret.encode(), hashlib.sha256).hexdigest()
@@ -69,7 +75,7 @@ class Keys(LedgerApplication):
     ) -> IssuedKey:
         """Issue a key for a principal of `role` (acting for `party_id` where the role has one).
         The secret is made here, shown once in the token, and only its keyed hash is recorded."""
-        key_id, secret = secrets.token_hex(6), secrets.token_urlsafe(32)
+        key_id, secret = secrets.token_hex(KEY_ID_CHARS // 2), secrets.token_urlsafe(32)
         principal = principal_id or f"k-{key_id}"
         command = IssueKey(key_id, role, party_id, name, principal, self._hash(secret), issued_on)
         receipt = self.handle(command, Call(operator))
@@ -78,34 +84,61 @@ class Keys(LedgerApplication):
     def revoke_key(self, operator: Actor, key_id: str, reason: str) -> Receipt:
         return self.handle(RevokeKey(key_id, reason), Call(operator))
 
+    def recognise(self, token: str | None, *, request_id: str = "") -> Presented | None:
+        """From memory, without asking the store: the principal of a token whose key matched its
+        secret before, with the credential a command confirms before its facts are saved (see
+        UnitOfWork.confirm_credential) and a read confirms with `confirm`. None when only the
+        store can tell (`authenticate`). A malformed token is refused at once."""
+        key_id, secret = _parts(token)
+        verified = self._verified.get(key_id)
+        if verified is None or not hmac.compare_digest(self._hash(secret), verified.secret_hash):
+            return None
+        actor = replace(verified.actor, request_id=request_id)
+        return Presented(actor, Credential(key_uuid(key_id), verified.version))
+
     def authenticate(self, token: str | None, *, request_id: str = "") -> Actor:
-        """The principal a bearer token stands for, or `unauthenticated` — never saying which
-        part of the token was wrong."""
-        refused = Unauthenticated("a valid API key is required (Authorization: Bearer rpk_…)")
-        if not token or len(token) > TOKEN_CHARS_MAX or not token.startswith(TOKEN_PREFIX):
-            raise refused
-        key_id, _, secret = token[len(TOKEN_PREFIX) :].partition("_")
-        well_formed = len(key_id) == 12 and all(c in "0123456789abcdef" for c in key_id)
+        """The principal a bearer token stands for, as the store has it now, or `unauthenticated`,
+        never saying which part of the token was wrong."""
+        presented = self.recognise(token, request_id=request_id)
+        if presented is not None:
+            return self.confirm(presented)
+        key_id, secret = _parts(token)
+        key: ApiKey | None = self.reading().find(key_uuid(key_id))
         hashed = self._hash(secret)
-        verified = self._verified.get(key_id) if well_formed else None
-        # A key that matched before still stands if the store has no later fact of it (a
-        # revocation, by this process or another): one indexed read instead of a rebuild.
-        if (
-            verified is not None
-            and hmac.compare_digest(hashed, verified.secret_hash)
-            and not self.recorder.select_events(key_uuid(key_id), gt=verified.version, limit=1)
-        ):
-            return replace(verified.actor, request_id=request_id)
-        key: ApiKey | None = self.reading().find(key_uuid(key_id)) if well_formed else None
-        matches = hmac.compare_digest(hashed, key.secret_hash if key is not None else self._hash(""))
-        if key is None or not matches or key.revoked_on is not None:
-            raise refused
+        if key is None:
+            hmac.compare_digest(hashed, self._hash(""))  # the same work as for a known key
+            raise Unauthenticated()
+        if not key.admits(hashed):
+            raise Unauthenticated()
         actor = Actor(key.principal_id, Role(key.role), key.party_id)
         self._remember(key_id, _Verified(key.version, key.secret_hash, actor))
         return replace(actor, request_id=request_id)
 
+    def confirm(self, presented: Presented) -> Actor:
+        """The presented principal, once the store has no later fact of its key than the one its
+        secret matched (a revocation, by this process or another): one indexed read."""
+        credential = presented.credential
+        if credential is not None and self.recorder.select_events(
+            credential.key_id, gt=credential.version, limit=1
+        ):
+            key: ApiKey | None = self.reading().find(credential.key_id)
+            if key is None or not key.standing:
+                raise Unauthenticated()
+        return presented.actor
+
     def _remember(self, key_id: str, verified: _Verified) -> None:
-        self._verified[key_id] = verified
-        self._verified.move_to_end(key_id)
-        while len(self._verified) > VERIFIED_KEYS_MAX:
-            self._verified.popitem(last=False)
+        with self._verified_lock:
+            self._verified[key_id] = verified
+            self._verified.move_to_end(key_id)
+            while len(self._verified) > VERIFIED_KEYS_MAX:
+                self._verified.popitem(last=False)
+
+
+def _parts(token: str | None) -> tuple[str, str]:
+    """The key id and the secret of a well-formed token; `unauthenticated` for any other."""
+    if not token or len(token) > TOKEN_CHARS_MAX or not token.startswith(TOKEN_PREFIX):
+        raise Unauthenticated()
+    key_id, _, secret = token[len(TOKEN_PREFIX) :].partition("_")
+    if len(key_id) != KEY_ID_CHARS or not all(c in "0123456789abcdef" for c in key_id):
+        raise Unauthenticated()
+    return key_id, secret

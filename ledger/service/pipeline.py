@@ -1,14 +1,19 @@
 """How every command runs: group commit, idempotency, retries.
 
-`Pipeline.handle(command, call)` is the one way in. Commands that arrive together are run by one
-thread at a time, in order, on the cached aggregates, and saved in one transaction (one fsync for
-the lot): TigerBeetle's batching, PostgreSQL's group commit. The first caller to find nobody
-leading leads: it runs what is queued, its own command included, batch after batch, until the
-queue is empty; the others wait for their answers. Alone, a command is simply run in its caller's
-thread. Each caller gets its own receipt or its own refusal, and a refused command never fails
-the others of its batch.
+`Pipeline.handle(command, call)` is the one way in (`await Pipeline.submit(command, call)` from an
+event loop: the same queue, awaited without holding a thread). Commands that arrive together are
+run by one thread at a time, in order, on the cached aggregates, and saved in one transaction (one
+fsync for the lot): TigerBeetle's batching, PostgreSQL's group commit. The first caller to find
+nobody leading leads (an async caller hands the leading to a thread of its loop's executor): it
+runs what is queued, its own command included, batch after batch, until the queue is empty; the
+others wait for their answers. Alone, a command is simply run in its caller's thread. Each caller
+gets its own receipt or its own refusal, and a refused command never fails the others of its
+batch; a fault that fails a whole batch (the store unreachable) answers each of its callers with
+that fault, and the leader goes on with the next batch.
 
 Around the handler, each small enough to read alone:
+- `UnitOfWork.confirm_credential`: the API key the caller was recognised by from memory still
+  stands (checked with the batch's other reads, not one query per request).
 - `_idempotently`: a repeated idempotency key replays the first answer and records nothing.
 - `_alone`: a command that must be run by itself (a batch that could not be saved together, a
   command that failed midway) is retried when a concurrent writer got there first, on fresh
@@ -24,12 +29,14 @@ A refused trusting save runs again at once, fast-forwarding, and so do all comma
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import random
 import threading
 import time
+import weakref
 from collections.abc import Iterable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
@@ -60,19 +67,41 @@ OTHER_WRITERS_SECONDS = 5.0
 CACHED_AFTER_SAVE_MAX = 4  # a command that creates more aggregates than this (a tape) leaves the cache as is
 
 
+def _held() -> threading.Lock:
+    lock = threading.Lock()
+    lock.acquire()
+    return lock
+
+
 @dataclass
 class _Queued:
     command: Command
     call: Call
+    # The caller on an event loop (`submit`) awaits `answered`; any other waits on `wake`, held
+    # until the command is answered or its caller is asked to lead.
+    answered: asyncio.Future[None] | None = None
+    wake: threading.Lock = field(default_factory=_held)
     done: bool = False
     receipt: Receipt | None = None
     error: BaseException | None = None
 
     def succeed(self, receipt: Receipt) -> None:
         self.receipt, self.done = receipt, True
+        if self.answered is None:
+            self.wake.release()
 
     def fail(self, error: BaseException) -> None:
         self.error, self.done = error, True
+        if self.answered is None:
+            self.wake.release()
+
+    def lead(self, pipeline: Pipeline) -> None:
+        """Ask this command's caller to lead (the leader stepped down with it still queued)."""
+        if self.answered is None:
+            self.wake.release()
+        else:
+            loop = self.answered.get_loop()
+            loop.call_soon_threadsafe(loop.run_in_executor, None, pipeline._lead)
 
     def outcome(self) -> Receipt:
         if self.error is not None:
@@ -93,8 +122,11 @@ class _Ran:
 
 class Pipeline:
     def __init__(self, app: LedgerApplication) -> None:
-        self.app = app
-        self._cond = threading.Condition()
+        # A weak reference: the application owns its pipeline, and without a cycle between them a
+        # ledger let go of is closed at once (its connections back to the server), not at the next
+        # garbage collection.
+        self.app = weakref.proxy(app)
+        self._lock = threading.Lock()  # guards the queue and who leads
         self._queue: list[_Queued] = []
         self._leading = False
         self._others_writing_until = 0.0  # time.monotonic() until which commands fast-forward
@@ -102,21 +134,37 @@ class Pipeline:
     def handle(self, command: Command, call: Call) -> Receipt:
         require_role(call.actor, *command.ALLOWED, action=command.ACTION)
         item = _Queued(command, call)
-        with self._cond:
+        with self._lock:
             self._queue.append(item)
-            while self._leading and not item.done:
-                self._cond.wait()
+            lead = not self._leading
+            self._leading = True
+        if not lead:
+            item.wake.acquire()  # until answered, or asked to lead (see _lead)
             lead = not item.done
-            self._leading = self._leading or lead
         if lead:
             self._lead()
+        return item.outcome()
+
+    async def submit(self, command: Command, call: Call) -> Receipt:
+        """`handle` for a caller on an event loop, which waits without holding a thread: when
+        nobody leads, a thread of the loop's executor leads for every caller."""
+        require_role(call.actor, *command.ALLOWED, action=command.ACTION)
+        loop = asyncio.get_running_loop()
+        item = _Queued(command, call, answered=loop.create_future())
+        with self._lock:
+            self._queue.append(item)
+            lead = not self._leading
+            self._leading = True
+        if lead:
+            loop.run_in_executor(None, self._lead)
+        await item.answered
         return item.outcome()
 
     def _lead(self) -> None:
         """Run what is queued, batch after batch, until nothing is left; then step down."""
         try:
             while True:
-                with self._cond:
+                with self._lock:
                     batch = self._queue[:BATCH_COMMANDS_MAX]
                     del self._queue[: len(batch)]
                     if not batch:
@@ -124,18 +172,23 @@ class Pipeline:
                 try:
                     with self.app.lock:  # readers take copies while no command runs
                         self._run(batch)
-                except BaseException as error:  # a fault of the ledger: answer every caller
+                except BaseException as error:  # a fault (the store unreachable …): every caller of the
+                    # batch is answered with it, and the leader goes on with the next batch
                     for item in batch:
                         if not item.done:
                             item.fail(error)
-                    raise
+                    if not isinstance(error, Exception):  # an interrupt
+                        raise
+                    log.exception(
+                        "a batch of commands failed; each of its callers was answered with the fault"
+                    )
                 finally:
-                    with self._cond:
-                        self._cond.notify_all()
+                    _answer_on_loops(batch)
         finally:
-            with self._cond:
-                self._leading = False
-                self._cond.notify_all()
+            with self._lock:
+                self._leading = bool(self._queue)
+                if self._queue:  # stepping down on a fault, commands still queued: the first leads
+                    self._queue[0].lead(self)
 
     def _run(self, batch: list[_Queued]) -> None:
         if len(batch) == 1:
@@ -153,7 +206,7 @@ class Pipeline:
             keys.add(key)
             uow = UnitOfWork(self.app, item.call, trusting=trusting, batch=shared)
             try:
-                receipt = self._idempotently(uow, item)
+                receipt = self._handle(uow, item)
             except LedgerError as refusal:
                 if not uow.dirty():
                     item.fail(refusal)
@@ -191,7 +244,7 @@ class Pipeline:
                 self._alone(item)
 
     def _requeue(self, items: list[_Queued]) -> None:
-        with self._cond:
+        with self._lock:
             self._queue[:0] = items
 
     def _alone(self, item: _Queued) -> None:
@@ -200,7 +253,7 @@ class Pipeline:
             trusting = number == 0 and time.monotonic() >= self._others_writing_until
             uow = UnitOfWork(self.app, item.call, trusting=trusting, retrying=number > 0)
             try:
-                receipt = self._idempotently(uow, item)
+                receipt = self._handle(uow, item)
                 events = uow.events()
                 if trusting:
                     self._require_current(uow.unchanged_reads())
@@ -228,6 +281,10 @@ class Pipeline:
                 attempts=COMMAND_ATTEMPTS_MAX,
             )
         )
+
+    def _handle(self, uow: UnitOfWork, item: _Queued) -> Receipt:
+        uow.confirm_credential()
+        return self._idempotently(uow, item)
 
     def _idempotently(self, uow: UnitOfWork, item: _Queued) -> Receipt:
         """Run the handler; with an idempotency key, replay a first answer or record this one."""
@@ -261,6 +318,23 @@ class Pipeline:
         for group in groups:
             for aggregate in group:
                 self.app.evict(aggregate.id)
+
+
+def _answer_on_loops(batch: list[_Queued]) -> None:
+    """Wake the callers waiting on an event loop for the answered commands of a batch: one
+    call into each loop for the lot."""
+    waiting: dict[asyncio.AbstractEventLoop, list[asyncio.Future[None]]] = {}
+    for item in batch:
+        if item.answered is not None and item.done:
+            waiting.setdefault(item.answered.get_loop(), []).append(item.answered)
+    for loop, futures in waiting.items():
+        loop.call_soon_threadsafe(_set_all, futures)
+
+
+def _set_all(futures: list[asyncio.Future[None]]) -> None:
+    for future in futures:
+        if not future.done():  # a caller that went away cancelled its own
+            future.set_result(None)
 
 
 def _created(uow: UnitOfWork) -> list[Aggregate]:

@@ -24,6 +24,7 @@ from ledger.domain import Claim, Loan, Party, Scheme
 from ledger.domain.request import Request
 from ledger.errors import (
     InvalidAmount,
+    Unauthenticated,
     UnknownClaim,
     UnknownLoan,
     UnknownParty,
@@ -67,6 +68,23 @@ class UnitOfWork:
         self.touched: dict[UUID, Aggregate] = {}  # read or created, in that order
         self.handed_over: set[UUID] = set()  # the aggregates whose events `events()` handed over
         self.first_events: list[DomainEvent] = []  # new aggregates' first events, made directly
+
+    def confirm_credential(self) -> None:
+        """Refuse the command `unauthenticated` unless the API key the caller was recognised by
+        (from memory, ledger/service/keys.py) still stands. Trusting the cache, the key is a read
+        like any other: the store must have no later fact of it when the batch is saved, or the
+        command runs again on fresh state and is judged here."""
+        credential = self.call.credential if self.call is not None else None
+        if credential is None:
+            return
+        if self.trusting:
+            cached = self.app.cached(credential.key_id)
+            if cached is None or cached.version == credential.version:
+                self.read.setdefault(credential.key_id, credential.version)
+                return
+        key = self.find(credential.key_id)
+        if key is None or not key.standing:
+            raise Unauthenticated()
 
     # Finding aggregates.
 

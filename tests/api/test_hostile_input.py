@@ -210,3 +210,60 @@ def test_a_fact_dated_before_its_scheme_is_refused_so_as_of_reads_stay_whole(api
         assert api.get(who, f"/v1/schemes/{SCHEME}", as_of_date="2019-06-01").status_code == 200
         balances = api.get(who, f"/v1/schemes/{SCHEME}/reports/balances", as_of_date="2019-06-01")
         assert balances.status_code == 200, balances.text
+
+
+# A key is recognised from memory once its secret has matched, and confirmed against the store
+# with the read, or with the command's batch before its facts are saved (ledger/service/keys.py,
+# UnitOfWork.confirm_credential). The attacker: a bank whose key the operator revoked, from this
+# server or from `riskpool keys revoke` in another process, who keeps using it.
+
+
+def _other_process(api: Api):
+    """A second system on the same store, as `riskpool keys revoke` would open it."""
+    from riskpool.bootstrap import build_system
+    from riskpool.settings import Settings
+
+    return build_system(Settings(database_url=api.system.settings.database_url))
+
+
+def _claim_body() -> dict[str, str]:
+    return {"party_id": "city-fund", "amount": "1.00", "contributed_on": "2018-02-01"}
+
+
+@pytest.mark.parametrize("revoked_by", ["this server", "another process"])
+def test_a_key_revoked_after_it_was_recognised_writes_nothing_and_reads_nothing(
+    api: Api, revoked_by: str
+) -> None:
+    contributions = f"/v1/schemes/{SCHEME}/contributions"
+    assert api.post("fm", contributions, _claim_body()).status_code == 201  # the key is now known
+    assert api.client.get("/v1/schemes", headers=api.as_("fm")).status_code == 200
+    key_id = api.tokens["fm"].split("_")[1]
+    if revoked_by == "this server":
+        api.system.ledger.revoke_key(OPERATOR, key_id, "the manager moved on")
+    else:
+        other = _other_process(api)
+        try:
+            other.ledger.revoke_key(OPERATOR, key_id, "the manager moved on")
+        finally:
+            other.close()
+    before = api.written()
+    write = api.post("fm", contributions, _claim_body())
+    assert write.status_code == 401 and write.json()["code"] == "unauthenticated"
+    replay = api.post("fm", contributions, _claim_body(), **{"Idempotency-Key": "after-revocation"})
+    assert replay.status_code == 401
+    read = api.client.get("/v1/schemes", headers=api.as_("fm"))
+    assert read.status_code == 401 and read.json()["code"] == "unauthenticated"
+    assert api.written() == before  # nothing recorded for the revoked key
+    assert api.post("fm2", contributions, _claim_body()).status_code == 201  # other keys unaffected
+
+
+def test_a_recognised_key_with_a_wrong_secret_is_not_recognised(api: Api) -> None:
+    token = api.tokens["bank-a"]
+    assert api.client.get("/v1/schemes", headers=api.as_("bank-a")).status_code == 200  # known now
+    wrong = token[:-1] + ("A" if token[-1] != "A" else "B")
+    answer = api.client.post(
+        f"/v1/schemes/{SCHEME}/contributions",
+        json=_claim_body(),
+        headers={"Authorization": f"Bearer {wrong}"},
+    )
+    assert answer.status_code == 401 and answer.json()["code"] == "unauthenticated"

@@ -238,3 +238,36 @@ def test_a_loan_tape_of_25000_loans_is_one_save_and_a_duplicate_in_a_large_tape_
         raise AssertionError("a tape with a loan enrolled already was accepted")
     assert ledger.recorder.max_notification_id() == written
     ledger.close()
+
+
+def test_a_ledger_let_go_of_gives_its_connections_back_at_once(postgres_schema: str) -> None:
+    """Nothing in the ledger refers back to it in a cycle, so the last reference dropped closes its
+    pool there and then: a test suite, or a process that opens a ledger per job, does not run the
+    server out of clients while waiting for a garbage collection (CI once failed on "too many
+    clients" when the command pipeline held its application strongly)."""
+    import gc
+
+    import psycopg
+
+    from conftest import POSTGRES_URL
+    from riskpool.settings import Settings
+
+    def connections() -> int:
+        with psycopg.connect(POSTGRES_URL) as conn:
+            query = "select count(*) from pg_stat_activity where datname = current_database()"
+            return conn.execute(query).fetchone()[0]
+
+    env = Settings(database_url=f"{POSTGRES_URL}?schema={postgres_schema}").event_store_env()
+    before = connections()
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        for _ in range(3):
+            ledger = ledger_on(env)
+            ledger.recorder.max_notification_id()
+            assert connections() > before
+            del ledger
+            assert connections() <= before
+    finally:
+        if collecting:
+            gc.enable()

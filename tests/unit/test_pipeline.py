@@ -4,6 +4,7 @@ command that fails midway, or a batch the store refuses, is run again one by one
 
 from __future__ import annotations
 
+import asyncio
 import threading
 from datetime import date
 from typing import Any
@@ -11,8 +12,8 @@ from typing import Any
 import pytest
 
 from features.world import SCHEME, World, fund_manager, yuan
-from ledger.commands import Command, EnrolLoan, RecordContribution, SetTargets
-from ledger.errors import InvalidRequest, LedgerError
+from ledger.commands import Command, EnrolLoan, RecordContribution, RevokeKey, SetTargets
+from ledger.errors import InvalidRequest, LedgerError, Unauthenticated
 from ledger.money import Money
 from ledger.service import Call, Receipt
 from ledger.service.handlers import HANDLERS
@@ -149,3 +150,62 @@ def test_a_batch_the_store_refuses_is_run_again_command_by_command(monkeypatch: 
     answers = together(world, calls)
     assert refused_once == [6] and all(isinstance(a, Receipt) for a in answers)
     assert world.scheme().exposure_fen == 400
+
+
+def test_a_command_whose_key_was_revoked_after_it_was_recognised_is_refused_and_others_are_not() -> None:
+    world = pool()
+    issued = world.ledger.issue_key(fund_manager(), role="bank", party_id="bank-a", name="bank-a system")
+    assert world.ledger.recognise(issued.token) is None  # never verified: only the store can tell
+    world.ledger.authenticate(issued.token)
+    presented = world.ledger.recognise(issued.token)
+    assert presented is not None and presented.credential is not None
+    stale = Call(presented.actor, credential=presented.credential)
+    command, plain = enrol(world, "L1", "100,000.00")
+    answers = together(
+        world,
+        [
+            (RevokeKey(issued.key_id, "the bank's system was retired"), Call(fund_manager())),
+            (command, stale),
+            (enrol(world, "L2", "100,000.00")[0], plain),
+        ],
+    )
+    assert isinstance(answers[1], Unauthenticated)
+    assert isinstance(answers[2], Receipt)
+    assert world.saves == [1, 2]  # the revocation; then L2 and the scheme's count only
+    with pytest.raises(Unauthenticated):
+        world.ledger.confirm(presented)
+
+
+def test_callers_on_an_event_loop_are_batched_each_answered_and_a_faulty_batch_answers_each_with_its_fault(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    world = pool()
+    calls = [enrol(world, f"L{i}", "100,000.00") for i in range(20)]
+
+    async def submit_all(calls: list[tuple[Command, Call]]) -> list[Any]:
+        return await asyncio.gather(*(world.ledger.submit(*c) for c in calls), return_exceptions=True)
+
+    saves: list[int] = []
+    real_record = world.ledger.record
+
+    def record(events: list[Any], aggregates: Any) -> Any:
+        saves.append(len(events))
+        return real_record(events, aggregates)
+
+    monkeypatch.setattr(world.ledger, "record", record)
+    answers = asyncio.run(submit_all(calls))
+    assert all(isinstance(a, Receipt) for a in answers), answers
+    assert len({a.position for a in answers}) == 20 and sum(saves) == 40 and len(saves) < 20
+    assert {world.ledger.loan(fund_manager(), SCHEME, "bank-a", f"L{i}").loan_ref for i in range(20)} == {
+        f"L{i}" for i in range(20)
+    }
+
+    def broken(events: list[Any], aggregates: Any) -> Any:
+        raise OSError("the disk went away")
+
+    monkeypatch.setattr(world.ledger, "record", broken)
+    faulted = asyncio.run(submit_all([enrol(world, f"M{i}", "100,000.00") for i in range(5)]))
+    assert all(isinstance(a, OSError) for a in faulted), faulted
+    monkeypatch.setattr(world.ledger, "record", real_record)
+    again = asyncio.run(submit_all([enrol(world, f"M{i}", "100,000.00") for i in range(5)]))
+    assert all(isinstance(a, Receipt) for a in again), again  # the pipeline still leads
