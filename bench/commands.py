@@ -12,7 +12,7 @@ from bench.pool import CLOCK_DAY, SCHEME, TAPE_DAY, bank, found, tape_loans
 from ledger.money import Money
 from riskpool.bootstrap import build_ledger
 
-TARGET = 0.7
+TARGET = 0.8
 
 
 def one_loan(app, n: int, e) -> None:

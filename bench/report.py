@@ -6,6 +6,7 @@ from __future__ import annotations
 import subprocess
 from datetime import UTC, datetime
 
+from bench import scale
 from bench.analysis import BOTTLENECKS
 from bench.common import Figure, Results
 
@@ -100,6 +101,7 @@ def render(results: Results, *, quick: bool, machine: dict[str, str], seconds: f
         if any(f.met is False for f in figures) and benchmark in BOTTLENECKS:
             out += ["", f"**Why the target is missed.** {BOTTLENECKS[benchmark]}"]
         out.append("")
+    out += scale.render(results)
     if results.profiles:
         out += ["## Profiles of the targets missed", ""]
         for p in results.profiles:

@@ -30,14 +30,9 @@ def free_port() -> int:
 def serving(args: list[str], settings: Settings | None = None) -> Iterator[tuple[int, int]]:
     """Start `python -m <args> --port N`, wait until it answers /v1/health; yields (port, pid)."""
     port = free_port()
-    env = dict(os.environ)
-    if settings is not None:
-        env["RISKPOOL_DATABASE_URL"] = settings.database_url
-        if settings.audit_key_file is not None:
-            env["RISKPOOL_AUDIT_KEY_FILE"] = str(settings.audit_key_file)
     process = subprocess.Popen(
         [sys.executable, "-m", *args, "--port", str(port)],
-        env=env,
+        env=_env(settings),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
@@ -60,6 +55,35 @@ def serving(args: list[str], settings: Settings | None = None) -> Iterator[tuple
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+
+
+@contextmanager
+def following(settings: Settings) -> Iterator[None]:
+    """`riskpool projections run` as its own process for the body's duration."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "riskpool", "projections", "run"],
+        env=_env(settings),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        yield
+    finally:
+        process.send_signal(signal.SIGINT)
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def _env(settings: Settings | None) -> dict[str, str]:
+    env = dict(os.environ)
+    if settings is not None:
+        env["RISKPOOL_DATABASE_URL"] = settings.database_url
+        if settings.audit_key_file is not None:
+            env["RISKPOOL_AUDIT_KEY_FILE"] = str(settings.audit_key_file)
+    return env
 
 
 def py_spy() -> str | None:

@@ -19,7 +19,7 @@ from ledger.tape import read_tape
 from riskpool.bootstrap import build_ledger, build_system
 
 TARGET = 0.2
-SECONDS_MAX = 5.0
+SECONDS_MAX = 3.0
 HEALTH_P99_MS = 100.0
 HEALTH_EVERY_SECONDS = 0.01
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import getpass
 import signal
 import sys
@@ -109,7 +110,23 @@ def serve(system: System, console, *, host: str, port: int, demo: bool, runner: 
     # back every millisecond rather than every five: other requests do not queue behind them
     # (/v1/health p99 during a tape import: 129 ms at 5 ms, 45 ms at 1 ms; BENCHMARKS.md).
     sys.setswitchinterval(SWITCH_INTERVAL_SECONDS)
-    uvicorn.run(create_app(system, follow=runner), host=host, port=port, log_level="info")
+    app = create_app(system, follow=runner)
+    collect_for_a_server()
+    uvicorn.run(app, host=host, port=port, log_level="info")
+
+
+# A request allocates a few thousand short-lived objects; at the default threshold (700) the
+# collector runs every few requests and, every hundredth time, walks every live object (the cached
+# aggregates included) while every request waits: that was half of the claims' p99 over HTTP
+# (BENCHMARKS.md, 4). Young collections run less often, and what the process holds once started
+# (modules, routes, the schemas) is frozen out of every collection.
+GC_THRESHOLDS = (50_000, 20, 100)
+
+
+def collect_for_a_server() -> None:
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(*GC_THRESHOLDS)
 
 
 def follow(system: System, console) -> None:
