@@ -38,9 +38,10 @@ class IssuedKey:
 
 @dataclass(frozen=True)
 class _Verified:
-    """A key as it stood at `version`, when a secret last matched it."""
+    """A key as it stood when a secret last matched it: its hash, its principal, and the
+    credential (the key's id and that version) a command or a read confirms."""
 
-    version: int
+    credential: Credential
     secret_hash: str
     actor: Actor
 
@@ -93,8 +94,7 @@ class Keys(LedgerApplication):
         verified = self._verified.get(key_id)
         if verified is None or not hmac.compare_digest(self._hash(secret), verified.secret_hash):
             return None
-        actor = replace(verified.actor, request_id=request_id)
-        return Presented(actor, Credential(key_uuid(key_id), verified.version))
+        return Presented(replace(verified.actor, request_id=request_id), verified.credential)
 
     def authenticate(self, token: str | None, *, request_id: str = "") -> Actor:
         """The principal a bearer token stands for, as the store has it now, or `unauthenticated`,
@@ -111,7 +111,7 @@ class Keys(LedgerApplication):
         if not key.admits(hashed):
             raise Unauthenticated()
         actor = Actor(key.principal_id, Role(key.role), key.party_id)
-        self._remember(key_id, _Verified(key.version, key.secret_hash, actor))
+        self._remember(key_id, _Verified(Credential(key.id, key.version), key.secret_hash, actor))
         return replace(actor, request_id=request_id)
 
     def confirm(self, presented: Presented) -> Actor:

@@ -51,6 +51,7 @@ from ledger.errors import IdempotencyConflict, LedgerError, VersionConflict
 from ledger.service.call import Call, Receipt
 from ledger.service.handlers import HANDLERS
 from ledger.service.positions import position_of
+from ledger.service.preload import preload
 from ledger.service.unit_of_work import UnitOfWork
 
 if TYPE_CHECKING:
@@ -195,7 +196,10 @@ class Pipeline:
             self._alone(batch[0])
             return
         trusting = time.monotonic() >= self._others_writing_until
-        shared: dict[UUID, Aggregate] = {}
+        # The loans and claims the batch names, read in one query rather than one each.
+        shared: dict[UUID, Aggregate] = preload(
+            self.app, (s for item in batch for s in item.command.subjects()), trusting=trusting
+        )
         ran: list[_Ran] = []
         keys: set[tuple[str, str]] = set()
         for position, item in enumerate(batch):

@@ -63,7 +63,8 @@ class UnitOfWork:
         self.trusting = trusting  # take cached aggregates as current (see Pipeline)
         self.retrying = retrying  # a run after a save that failed on a concurrent write
         self.copies = copies  # a read: copies of the aggregates, taken while no command runs
-        self.batch = batch or {}  # aggregates created or changed by earlier commands of this group commit
+        # aggregates created or changed by earlier commands of this group commit, or read for it
+        self.batch = batch or {}
         self.read: dict[UUID, int] = {}  # the version of each aggregate read, when it was read
         self.touched: dict[UUID, Aggregate] = {}  # read or created, in that order
         self.handed_over: set[UUID] = set()  # the aggregates whose events `events()` handed over

@@ -271,3 +271,82 @@ def test_a_ledger_let_go_of_gives_its_connections_back_at_once(postgres_schema: 
     finally:
         if collecting:
             gc.enable()
+
+
+def test_a_batch_reads_its_loans_and_claims_in_one_query_as_the_repository_rebuilds_them(
+    store_env: dict[str, str],
+) -> None:
+    """A group commit reads the loans and claims its commands name together (ledger/service/
+    preload.py): each comes back equal to what the repository rebuilds from the store, an id that
+    names nothing is left out, and it is one query, not one per aggregate."""
+    from ledger.service.preload import preload
+
+    world = w1_world(store_env)
+    world.enrol_and_disburse("bank-a", "L2", yuan("500,000.00"), "guaranteed", "guar-a")
+    world.ledger.close()
+    ids = [
+        loan_uuid(SCHEME, "bank-a", "L1"),
+        claim_uuid(SCHEME, world.claims["L1"]),
+        loan_uuid(SCHEME, "bank-a", "L2"),
+        loan_uuid(SCHEME, "bank-a", "no-such-loan"),
+    ]
+    reopened = ledger_on(store_env)
+    rebuilt = [reopened.repository.get(i) for i in ids[:3]]
+    cold = ledger_on(store_env)
+    queries = []
+    cold.recorder.select_events = lambda *a, **k: queries.append(a)  # a read one by one would show here
+    loaded = preload(cold, ids, trusting=True)
+    assert list(loaded) == sorted(ids[:3], key=lambda i: i.hex if "sqlite" in str(store_env) else i)
+    assert [loaded[i] for i in ids[:3]] == rebuilt
+    assert queries == []
+    reopened.close()
+    cold.close()
+
+
+def test_a_batch_of_claims_on_loans_not_in_the_cache_is_answered_as_one_by_one_would_be(
+    store_env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Claims filed together on loans this process never read: the batch reads them in one query,
+    each claim gets its own answer, the ones the rules refuse are refused, and the store holds
+    what filing them one by one would have stored."""
+    from ledger.commands import FileClaim
+    from ledger.service import Call, pipeline
+    from tests.unit.test_pipeline import together
+
+    world = w1_world(store_env)
+    for loan in ("L2", "L3", "L4"):
+        world.enrol_and_disburse("bank-a", loan, yuan("500,000.00"), "guaranteed", "guar-a")
+        world.default(loan, yuan("400,000.00"))
+    world.ledger.close()
+    cold = World(ledger=ledger_on(store_env))
+    preloaded: list[set[Any]] = []
+
+    def preload(*args: Any, **kwargs: Any) -> dict[Any, Any]:
+        found = real_preload(*args, **kwargs)
+        preloaded.append(set(found))
+        return found
+
+    real_preload = pipeline.preload
+    monkeypatch.setattr(pipeline, "preload", preload)
+    bank, day = world.actor("bank-a"), world.next_day()
+    claims = [
+        FileClaim(SCHEME, "bank-a", "L2", yuan("400,000.00"), day),
+        FileClaim(SCHEME, "bank-a", "L3", yuan("400,000.01"), day),  # above the outstanding
+        FileClaim(SCHEME, "bank-a", "L4", yuan("100,000.00"), day),
+        FileClaim(SCHEME, "bank-a", "L1", yuan("1.00"), day),  # L1's claim is approved already
+    ]
+    answers = together(cold, [(claim, Call(bank)) for claim in claims])
+    assert [a.status if isinstance(a, Receipt) else a.code for a in answers] == [
+        "filed",
+        "claim_exceeds_outstanding",
+        "filed",
+        "claim_already_open",
+    ]
+    assert len(cold.saves) == 2  # the first alone, the other three as one batch
+    assert preloaded == [{loan_uuid(SCHEME, "bank-a", loan) for loan in ("L3", "L4", "L1")}]
+    cold.ledger.close()
+    again = ledger_on(store_env)  # what the store holds, read afresh
+    for answer, claimed in ((answers[0], 40_000_000), (answers[2], 10_000_000)):
+        stored = again.claim(fund_manager(), SCHEME, answer.claim_id)
+        assert (stored.claimed_fen, stored.status) == (claimed, "filed")
+    again.close()
