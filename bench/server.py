@@ -49,12 +49,7 @@ def serving(args: list[str], settings: Settings | None = None) -> Iterator[tuple
             time.sleep(0.1)
         yield port, process.pid
     finally:
-        process.send_signal(signal.SIGINT)
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        _stop(process)
 
 
 @contextmanager
@@ -69,12 +64,17 @@ def following(settings: Settings) -> Iterator[None]:
     try:
         yield
     finally:
-        process.send_signal(signal.SIGINT)
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        _stop(process)
+
+
+def _stop(process: subprocess.Popen) -> None:
+    """Interrupt (as Ctrl-C would), and kill what does not stop within 15 s."""
+    process.send_signal(signal.SIGINT)
+    try:
+        process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
 
 
 def _env(settings: Settings | None) -> dict[str, str]:

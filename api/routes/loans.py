@@ -202,33 +202,7 @@ def get_loan(
     scheme_id: Ref, bank_id: Ref, loan_ref: Ref, system: SystemDep, actor: Principal
 ) -> JSONResponse:
     loan = system.ledger.loan(actor, scheme_id, bank_id, loan_ref)
-    row = {
-        name: getattr(loan, name)
-        for name in (
-            "scheme_id",
-            "bank_id",
-            "loan_ref",
-            "borrower_name",
-            "borrower_uscc",
-            "product",
-            "tags",
-            "principal_fen",
-            "rate_bp",
-            "term_months",
-            "cover",
-            "cover_party_id",
-            "rule_version",
-            "state",
-            "enrolled_on",
-            "disbursed_on",
-            "defaulted_on",
-            "principal_repaid_fen",
-            "interest_repaid_fen",
-            "outstanding_at_default_fen",
-            "current_claim_id",
-            "version",
-        )
-    }
+    row = {**vars(loan), "version": loan.version}  # the loan's declared state, as a row of the read model
     body = _from_row(row, actor)
     body.links |= {"history": f"{body.links['self']}/history"}
     return JSONResponse(body.model_dump(mode="json"), headers={"ETag": f'"{loan.version}"'})
