@@ -13,7 +13,7 @@ from ledger.rules.engine import (
     rule_in_force,
     share_recovery,
 )
-from ledger.rules.loading import canonical, canonical_json, load_document
+from ledger.rules.loading import canonical, load_document
 
 __all__ = [
     "Allocation",
@@ -24,7 +24,6 @@ __all__ = [
     "RuleVersion",
     "allocate",
     "canonical",
-    "canonical_json",
     "check_rule_version",
     "claim_parties",
     "load_document",

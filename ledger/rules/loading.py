@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +31,3 @@ def canonical(rules: RuleVersion) -> dict[str, Any]:
     """The stored form of a validated rule version: JSON-ready, amounts as yuan strings."""
     return rules.model_dump(mode="json", exclude_none=True)
 
-
-def canonical_json(rules: RuleVersion) -> str:
-    return json.dumps(canonical(rules), ensure_ascii=False, separators=(",", ":"))
