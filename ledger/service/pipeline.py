@@ -51,7 +51,7 @@ from ledger.errors import IdempotencyConflict, LedgerError, VersionConflict
 from ledger.service.call import Call, Receipt
 from ledger.service.handlers import HANDLERS
 from ledger.service.positions import position_of
-from ledger.service.preload import preload
+from ledger.service.preload import latest_versions, preload
 from ledger.service.unit_of_work import UnitOfWork
 
 if TYPE_CHECKING:
@@ -312,9 +312,17 @@ class Pipeline:
 
     def _require_current(self, reads: Iterable[tuple[UUID, int]]) -> None:
         """Refuse the save (as a conflict) if an aggregate read from the cache but not changed has
-        newer events in the store. (Those that change, the store checks.)"""
-        for aggregate_id, version in dict(reads).items():
-            if self.app.recorder.select_events(aggregate_id, gt=version, limit=1):
+        newer events in the store. (Those that change, the store checks.) A batch's reads are
+        checked in one query (on PostgreSQL a round trip each was a third of the writer's time)."""
+        versions = dict(reads)
+        latest = latest_versions(self.app.recorder, list(versions)) if len(versions) > 1 else None
+        for aggregate_id, version in versions.items():
+            newer = (
+                latest.get(aggregate_id, 0) > version
+                if latest is not None
+                else self.app.recorder.select_events(aggregate_id, gt=version, limit=1)
+            )
+            if newer:
                 raise IntegrityError(f"aggregate {aggregate_id} has events newer than version {version}")
 
     def _evict(self, *groups: Iterable[Aggregate]) -> None:

@@ -51,29 +51,54 @@ def preload(app: LedgerApplication, ids: Iterable[UUID], *, trusting: bool) -> d
 def select_events_of(recorder: Any, ids: list[UUID]) -> list[StoredEvent] | None:
     """Every stored event of these aggregates, by aggregate then version, in one query; None for
     a store this does not know (the in-memory one), which is then read aggregate by aggregate."""
+    rows = _select(
+        recorder,
+        "originator_id, originator_version, topic, state",
+        ids,
+        "ORDER BY originator_id, originator_version",
+    )
+    if rows is None:
+        return None
+    convert = recorder.convert_originator_id if isinstance(recorder, SQLiteAggregateRecorder) else None
+    return [
+        StoredEvent(convert(r[0]) if convert else r[0], r[1], r[2], bytes(r[3]) if not convert else r[3])
+        for r in rows
+    ]
+
+
+def latest_versions(recorder: Any, ids: list[UUID]) -> dict[UUID, int] | None:
+    """The version of the latest stored event of each of these aggregates (those with none are
+    left out), in one query; None for a store this does not know."""
+    rows = _select(recorder, "originator_id, MAX(originator_version)", ids, "GROUP BY originator_id")
+    if rows is None:
+        return None
+    if isinstance(recorder, SQLiteAggregateRecorder):
+        return {recorder.convert_originator_id(r[0]): r[1] for r in rows}
+    return {r[0]: r[1] for r in rows}
+
+
+def _select(recorder: Any, columns: str, ids: list[UUID], tail: str) -> list[Any] | None:
+    """`SELECT columns FROM <the events table> WHERE originator_id IN ids tail`, as tuples, on the
+    recorder's own connection; None for a store other than SQLite and PostgreSQL."""
     if isinstance(recorder, SQLiteAggregateRecorder):
         marks = ",".join("?" * len(ids))
         statement = (
-            f"SELECT originator_id, originator_version, topic, state FROM {recorder.events_table_name} "
-            f"WHERE originator_id IN ({marks}) ORDER BY originator_id, originator_version"
+            f"SELECT {columns} FROM {recorder.events_table_name} WHERE originator_id IN ({marks}) {tail}"
         )
         with recorder.datastore.transaction(commit=False) as cursor:
             cursor.execute(statement, [i.hex for i in ids])
-            rows = cursor.fetchall()
-        convert = recorder.convert_originator_id
-        return [StoredEvent(convert(r[0]), r[1], r[2], r[3]) for r in rows]
+            return [tuple(row) for row in cursor.fetchall()]
     if isinstance(recorder, PostgresAggregateRecorder):
+        from psycopg.rows import tuple_row
         from psycopg.sql import SQL, Identifier
 
-        statement = SQL(
-            "SELECT originator_id, originator_version, topic, state FROM {schema}.{table} "
-            "WHERE originator_id = ANY(%s) ORDER BY originator_id, originator_version"
-        ).format(schema=Identifier(recorder.datastore.schema), table=Identifier(recorder.events_table_name))
-        with recorder.datastore.get_connection() as conn, conn.cursor() as cursor:
+        statement = SQL("SELECT {columns} FROM {schema}.{table} WHERE originator_id = ANY(%s) {tail}").format(
+            columns=SQL(columns),
+            schema=Identifier(recorder.datastore.schema),
+            table=Identifier(recorder.events_table_name),
+            tail=SQL(tail),
+        )
+        with recorder.datastore.get_connection() as conn, conn.cursor(row_factory=tuple_row) as cursor:
             cursor.execute(statement, [ids], prepare=True)
-            rows = cursor.fetchall()
-        return [
-            StoredEvent(r["originator_id"], r["originator_version"], r["topic"], bytes(r["state"]))
-            for r in rows
-        ]
+            return cursor.fetchall()
     return None

@@ -273,13 +273,14 @@ def test_a_ledger_let_go_of_gives_its_connections_back_at_once(postgres_schema: 
             gc.enable()
 
 
-def test_a_batch_reads_its_loans_and_claims_in_one_query_as_the_repository_rebuilds_them(
+def test_a_batch_reads_its_loans_and_claims_and_checks_their_versions_in_one_query(
     store_env: dict[str, str],
 ) -> None:
     """A group commit reads the loans and claims its commands name together (ledger/service/
     preload.py): each comes back equal to what the repository rebuilds from the store, an id that
-    names nothing is left out, and it is one query, not one per aggregate."""
-    from ledger.service.preload import preload
+    names nothing is left out, and it is one query, not one per aggregate; so is the check, before
+    the batch is saved, that nothing it read has moved."""
+    from ledger.service.preload import latest_versions, preload
 
     world = w1_world(store_env)
     world.enrol_and_disburse("bank-a", "L2", yuan("500,000.00"), "guaranteed", "guar-a")
@@ -298,6 +299,7 @@ def test_a_batch_reads_its_loans_and_claims_in_one_query_as_the_repository_rebui
     loaded = preload(cold, ids, trusting=True)
     assert list(loaded) == sorted(ids[:3], key=lambda i: i.hex if "sqlite" in str(store_env) else i)
     assert [loaded[i] for i in ids[:3]] == rebuilt
+    assert latest_versions(cold.recorder, ids) == {i: a.version for i, a in zip(ids, rebuilt, strict=False)}
     assert queries == []
     reopened.close()
     cold.close()
@@ -350,3 +352,22 @@ def test_a_batch_of_claims_on_loans_not_in_the_cache_is_answered_as_one_by_one_w
         stored = again.claim(fund_manager(), SCHEME, answer.claim_id)
         assert (stored.claimed_fen, stored.status) == (claimed, "filed")
     again.close()
+
+
+def test_a_batch_whose_reads_moved_in_the_store_is_refused_before_it_is_saved(
+    store_env: dict[str, str],
+) -> None:
+    """Trusting its cache, a batch checks before its save that nothing it read and left unchanged
+    has newer events in the store (another process wrote them): all its reads in one query."""
+    from eventsourcing.persistence import IntegrityError
+
+    world = w1_world(store_env)
+    ledger = world.ledger
+    scheme, loan = scheme_uuid(SCHEME), loan_uuid(SCHEME, "bank-a", "L1")
+    versions = {i: ledger.repository.get(i).version for i in (scheme, loan)}
+    ledger.pipeline._require_current(versions.items())  # as read: current
+    with pytest.raises(IntegrityError, match=str(loan)):
+        ledger.pipeline._require_current([(scheme, versions[scheme]), (loan, versions[loan] - 1)])
+    with pytest.raises(IntegrityError, match=str(scheme)):
+        ledger.pipeline._require_current([(scheme, versions[scheme] - 1), (loan, versions[loan])])
+    ledger.close()
