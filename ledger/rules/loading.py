@@ -30,4 +30,3 @@ def load_document(source: str | Path) -> dict[str, Any]:
 def canonical(rules: RuleVersion) -> dict[str, Any]:
     """The stored form of a validated rule version: JSON-ready, amounts as yuan strings."""
     return rules.model_dump(mode="json", exclude_none=True)
-
