@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Iterator
+from datetime import date
 
 from ledger.bulk import collector_paused
 from ledger.calendar import parse_date
@@ -38,6 +40,10 @@ TAPE_BYTES_MAX = 64 * 1024 * 1024
 CELL_CHARS_MAX = 400
 FIGURES = ("principal", "rate_bp", "term_months")
 TEXT_COLUMNS = tuple("" if name in FIGURES else name for name in COLUMNS)  # "" for a figure
+# A cell that starts, after spaces, like a formula: in a row's cells joined by commas, at the start
+# or after a comma. (A comma inside a cell may make it match a row with no such cell: that row is
+# then checked cell by cell, like any other row this does not clear.)
+_FORMULA_START = re.compile(r"(?:^|,) *[=+\-@]")
 
 Row = tuple[int, Enrolment | LedgerError]
 
@@ -75,40 +81,66 @@ def read_tape(data: bytes) -> list[Row]:
 
 
 def _rows(reader: Iterator[list[str]]) -> Iterator[Row]:
+    days: dict[str, date] = {}  # a tape's enrolment dates are few: each is parsed once
     for cells in reader:
         line = reader.line_num  # type: ignore[attr-defined]
-        if not any(cell.strip() for cell in cells):
+        if not "".join(cells).strip():  # a blank row (every cell empty or whitespace)
             continue
         try:
-            yield line, _enrolment(cells)
+            yield line, _enrolment(cells, days)
         except LedgerError as error:
             yield line, error
 
 
-def _enrolment(cells: list[str]) -> Enrolment:
+def _enrolment(cells: list[str], days: dict[str, date]) -> Enrolment:
     if len(cells) != len(COLUMNS):
         raise InvalidRequest(f"the row has {len(cells)} cells, not {len(COLUMNS)}")
-    for name, cell in zip(TEXT_COLUMNS, cells, strict=True):
-        # Figures are parsed strictly below (a "-5.00" is a negative amount); text is checked here.
-        if name and cell.strip(" ") and (problem := text_problem(cell)) is not None:
-            raise InvalidRequest(f"{name} {shown(cell)} {problem}", field=name, value=shown(cell))
-    if max(map(len, cells)) > CELL_CHARS_MAX:
+    joined = ",".join(cells)
+    # The common row, cleared in compiled code: printable ASCII throughout, no cell starting like a
+    # formula, no cell longer than the limit (none is longer than the row). Any other row is
+    # checked cell by cell, so that the refusal names the cell.
+    if not (joined.isascii() and joined.isprintable() and _FORMULA_START.search(joined) is None):
+        _check_text_cells(cells)
+    if len(joined) > CELL_CHARS_MAX and max(map(len, cells)) > CELL_CHARS_MAX:
         name, cell = next((n, c) for n, c in zip(COLUMNS, cells, strict=True) if len(c) > CELL_CHARS_MAX)
         raise InvalidRequest(f"{name} is {len(cell)} characters, above {CELL_CHARS_MAX}")
-    row = dict(zip(COLUMNS, (cell.strip() for cell in cells), strict=True))
-    return Enrolment(
-        loan_ref=row["loan_ref"],
-        borrower_name=row["borrower_name"],
-        borrower_uscc=row["borrower_uscc"],
-        product=row["product"],
-        principal=Money.parse(row["principal"], field="principal"),
-        rate_bp=_whole(row["rate_bp"], "rate_bp"),
-        term_months=_whole(row["term_months"], "term_months"),
-        enrolled_on=parse_date(row["enrolled_on"], field="enrolled_on"),
-        cover=row["cover"],
-        cover_party_id=row["cover_party_id"] or None,
-        tags=tuple(tag for tag in row["tags"].split(";") if tag),
+    (
+        loan_ref,
+        borrower_name,
+        borrower_uscc,
+        product,
+        tags,
+        principal,
+        rate_bp,
+        term_months,
+        on,
+        cover,
+        party,
+    ) = map(str.strip, cells)
+    enrolled_on = days.get(on)
+    if enrolled_on is None:
+        enrolled_on = days[on] = parse_date(on, field="enrolled_on")
+    return Enrolment.of(
+        loan_ref,
+        borrower_name,
+        borrower_uscc,
+        product,
+        Money.parse(principal, field="principal"),
+        _whole(rate_bp, "rate_bp"),
+        _whole(term_months, "term_months"),
+        enrolled_on,
+        cover,
+        party or None,
+        tuple(filter(None, tags.split(";"))),
     )
+
+
+def _check_text_cells(cells: list[str]) -> None:
+    """Every text cell of the row by the free-text rule; figures are parsed strictly after (a
+    "-5.00" is a negative amount)."""
+    for name, cell in zip(TEXT_COLUMNS, cells, strict=True):
+        if name and cell.strip(" ") and (problem := text_problem(cell)) is not None:
+            raise InvalidRequest(f"{name} {shown(cell)} {problem}", field=name, value=shown(cell))
 
 
 def _whole(text: str, field: str) -> int:

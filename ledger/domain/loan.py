@@ -70,6 +70,49 @@ class Enrolment:
     cover_party_id: str | None = None
     tags: tuple[str, ...] = ()
 
+    @classmethod
+    def of(
+        cls,
+        loan_ref: str,
+        borrower_name: str,
+        borrower_uscc: str,
+        product: str,
+        principal: Money,
+        rate_bp: int,
+        term_months: int,
+        enrolled_on: date,
+        cover: str,
+        cover_party_id: str | None,
+        tags: tuple[str, ...],
+    ) -> Enrolment:
+        """The enrolment of these fields, equal to `Enrolment(...)` of them, at a third of the cost:
+        a frozen dataclass's `__init__` sets each field through `object.__setattr__`, and a loan tape
+        makes 100,000 of them. Its fields are set as one dictionary, as the library rebuilds its
+        events."""
+        enrolment = object.__new__(cls)
+        object.__setattr__(
+            enrolment,
+            "__dict__",
+            {
+                "loan_ref": loan_ref,
+                "borrower_name": borrower_name,
+                "borrower_uscc": borrower_uscc,
+                "product": product,
+                "principal": principal,
+                "rate_bp": rate_bp,
+                "term_months": term_months,
+                "enrolled_on": enrolled_on,
+                "cover": cover,
+                "cover_party_id": cover_party_id,
+                "tags": tags,
+            },
+        )
+        return enrolment
+
+
+def _not_a_figure(name: str, value: object, top: int) -> InvalidRequest:
+    return InvalidRequest(f"{name} {value!r} must be a whole number from 1 to {top}", field=name)
+
 
 def state_after_repayment(state: str, principal_fen: int, repaid_fen: int) -> str:
     """A disbursed loan is `repaid` once its principal is repaid in full, and `disbursed` again if
@@ -116,8 +159,10 @@ class Loan(RecordsFacts, Aggregate):
     def facts_of(e: Enrolment, *, principal_fen: int) -> dict[str, Any]:
         """The enrolment's facts, checked (references, borrower, cover, figures), as the fields of
         `Enrolled`; `invalid_request` (or `invalid_uscc`) naming the first bad field."""
-        for name, value in (("loan reference", e.loan_ref), ("product", e.product)):
-            check_reference(value, field=name)
+        # Written out check by check, without loops over tuples made for the purpose: a loan tape
+        # asks this of 100,000 rows.
+        check_reference(e.loan_ref, field="loan reference")
+        check_reference(e.product, field="product")
         if not isinstance(e.tags, (tuple, list)) or len(e.tags) > TAGS_MAX:
             raise InvalidRequest(f"tags must be a list of at most {TAGS_MAX} tags", field="tags")
         for tag in e.tags:
@@ -129,12 +174,10 @@ class Loan(RecordsFacts, Aggregate):
                 f"a {e.cover} loan {'has no' if e.cover == 'direct' else 'needs a'} cover party",
                 field="cover_party_id",
             )
-        for name, value, top in (
-            ("rate_bp", e.rate_bp, RATE_BP_MAX),
-            ("term_months", e.term_months, TERM_MONTHS_MAX),
-        ):
-            if type(value) is not int or not 0 < value <= top:
-                raise InvalidRequest(f"{name} {value!r} must be a whole number from 1 to {top}", field=name)
+        if type(e.rate_bp) is not int or not 0 < e.rate_bp <= RATE_BP_MAX:
+            raise _not_a_figure("rate_bp", e.rate_bp, RATE_BP_MAX)
+        if type(e.term_months) is not int or not 0 < e.term_months <= TERM_MONTHS_MAX:
+            raise _not_a_figure("term_months", e.term_months, TERM_MONTHS_MAX)
         return {
             "loan_ref": e.loan_ref,
             "borrower_name": check_name(e.borrower_name, field="borrower name"),
@@ -172,18 +215,37 @@ class Loan(RecordsFacts, Aggregate):
         """The first event of a new loan, made directly: what `enrol` records, without building
         the aggregate (a loan tape records thousands, none of which is needed until it is next
         used, and then it is read back from the store)."""
-        return cls.Enrolled(
-            originator_topic=LOAN_TOPIC,
-            originator_id=loan_uuid(scheme_id, bank_id, facts["loan_ref"]),
-            originator_version=cls.INITIAL_VERSION,
-            timestamp=cls.Enrolled.create_timestamp(),
-            actor=actor,
-            business_date=on,
-            scheme_id=scheme_id,
-            bank_id=bank_id,
-            rule_version=rule_version,
-            **facts,
+        # The event's fields as one dictionary, in the order of its dataclass fields (the order its
+        # state is stored in), as the library rebuilds an event from the store: the dataclass's
+        # `__init__` would set each of its 19 fields through `object.__setattr__`, a third of the
+        # cost of a tape's row.
+        event = object.__new__(cls.Enrolled)
+        object.__setattr__(
+            event,
+            "__dict__",
+            {
+                "originator_id": loan_uuid(scheme_id, bank_id, facts["loan_ref"]),
+                "originator_version": cls.INITIAL_VERSION,
+                "timestamp": cls.Enrolled.create_timestamp(),
+                "originator_topic": LOAN_TOPIC,
+                "actor": actor,
+                "business_date": on,
+                "scheme_id": scheme_id,
+                "bank_id": bank_id,
+                "loan_ref": facts["loan_ref"],
+                "borrower_name": facts["borrower_name"],
+                "borrower_uscc": facts["borrower_uscc"],
+                "product": facts["product"],
+                "tags": facts["tags"],
+                "principal_fen": facts["principal_fen"],
+                "rate_bp": facts["rate_bp"],
+                "term_months": facts["term_months"],
+                "cover": facts["cover"],
+                "cover_party_id": facts["cover_party_id"],
+                "rule_version": rule_version,
+            },
         )
+        return event
 
     @staticmethod
     def check_overdue_days(days: object) -> None:

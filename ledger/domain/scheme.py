@@ -9,6 +9,7 @@ grow with the number of loans in the pool.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
@@ -51,6 +52,19 @@ if TYPE_CHECKING:
     from ledger.domain.party import Party
 
 COVER_ROLES = {"direct": None, "guaranteed": "guarantor", "insured": "insurer"}
+
+
+@dataclass
+class TapeAdmission:
+    """A loan tape's rows as `Scheme.admit_loan` admits them, one after the other: the exposure of
+    the rows admitted so far, and what the earlier rows found of the scheme, which stays as it is
+    while a tape is reviewed (so that 100,000 rows do not each look it up again): the rule version
+    in force on each enrolment date with its rules and leverage limit, and each (bank, rule
+    version, cover, cover party) that no tripped breaker blocks."""
+
+    pending_fen: int = 0
+    in_force: dict[date, tuple[int, RuleVersion, int]] = field(default_factory=dict)
+    unblocked: set[tuple[Any, ...]] = field(default_factory=set)
 
 
 class Scheme(RecordsFacts, Aggregate):
@@ -439,21 +453,28 @@ class Scheme(RecordsFacts, Aggregate):
         principal_fen: int,
         on: date,
         *,
-        pending_fen: int = 0,
-        unblocked: set[tuple[Any, ...]] | None = None,
+        tape: TapeAdmission | None = None,
     ) -> int:
         """Every check of an enrolment against the scheme (docs/rules.md §4): the bank and its cover
         party are members, a rule version is in force on the enrolment date and finds the loan
         eligible, no tripped breaker blocks it, and leverage holds. Returns the rule version that
         will govern the loan. The one home of these rules, for a single enrolment and for every row
-        of a tape: `pending_fen` is the exposure of the rows before it, `unblocked` the (bank, rule
-        version, cover) a tape has already found no breaker blocking."""
+        of a tape: `tape` holds the exposure of the rows before it, and what the tape's earlier
+        rows found of the scheme, which stays as it is while they are reviewed."""
         self.require_member(bank_id, "bank", as_what="bank")
         if e.cover_party_id is not None:
             role = COVER_ROLES[e.cover]
             self.require_member(e.cover_party_id, role, as_what=role)
-        number = self.rule_number_for_enrolment(on)
-        rules = self.rules(number)
+        if tape is None:
+            number = self.rule_number_for_enrolment(on)
+            rules, limit = self.rules(number), None
+        else:
+            in_force = tape.in_force.get(on)
+            if in_force is None:
+                number = self.rule_number_for_enrolment(on)
+                rules = self.rules(number)
+                in_force = tape.in_force[on] = (number, rules, self.leverage_room(rules)[0])
+            number, rules, limit = in_force
         problems = eligibility_problems(rules, e.cover, principal_fen, e.term_months)
         if problems:
             raise IneligibleLoan(
@@ -461,11 +482,11 @@ class Scheme(RecordsFacts, Aggregate):
                 problems=problems,
             )
         clear = (bank_id, number, e.cover, e.cover_party_id)
-        if unblocked is None or clear not in unblocked:
+        if tape is None or clear not in tape.unblocked:
             self.refuse_if_blocked(bank_id, rules, e.cover, e.cover_party_id)
-            if unblocked is not None:
-                unblocked.add(clear)
-        self.check_leverage(principal_fen, rules, pending_fen=pending_fen)
+            if tape is not None:
+                tape.unblocked.add(clear)
+        self.check_leverage(principal_fen, rules, pending_fen=tape.pending_fen if tape else 0, limit=limit)
         return number
 
     def refuse_if_blocked(
@@ -481,9 +502,14 @@ class Scheme(RecordsFacts, Aggregate):
             if self.role_of(key) == "government":
                 self.refuse_if_open(br.FUND_DRAWDOWN, key, what=f"enrolments whose split names {key!r}")
 
-    def check_leverage(self, principal_fen: int, rules: RuleVersion, *, pending_fen: int = 0) -> None:
-        limit, exposure = self.leverage_room(rules)
-        exposure += pending_fen
+    def check_leverage(
+        self, principal_fen: int, rules: RuleVersion, *, pending_fen: int = 0, limit: int | None = None
+    ) -> None:
+        """Exposure, with `pending_fen` not yet counted, may reach but not exceed the limit under
+        `rules` (`limit`, when the caller has it from `leverage_room` already)."""
+        exposure = self.exposure_fen + pending_fen
+        if limit is None:
+            limit = self.leverage_room(rules)[0]
         if exposure + principal_fen > limit:
             raise LeverageExceeded(
                 f"enrolling {format_fen(principal_fen)} would take exposure from "

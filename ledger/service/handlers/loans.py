@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from ledger.actors import Actor, Role
@@ -20,6 +21,7 @@ from ledger.commands import (
 )
 from ledger.domain import Loan, Scheme
 from ledger.domain.loan import TAPE_ROWS_MAX, Enrolment
+from ledger.domain.scheme import TapeAdmission
 from ledger.errors import DuplicateLoan, Forbidden, InvalidRequest, LedgerError, LoanTapeRefused
 from ledger.ids import loan_uuid
 from ledger.money import format_fen
@@ -73,17 +75,24 @@ def enrol_tape(uow: UnitOfWork, cmd: EnrolTape) -> Receipt:
 
 def _review(
     uow: UnitOfWork, scheme: Scheme, cmd: EnrolTape, *, look_up: bool
-) -> tuple[list[dict], list[Loan]]:
+) -> tuple[list[dict], list[Loan.Enrolled]]:
     refused: list[dict[str, Any]] = []
     loans: list[Loan.Enrolled] = []
-    pending, seen, unblocked = 0, set(), set()
+    seen: set[str] = set()
+    tape = TapeAdmission()
+    days: dict[date, date] = {}  # each enrolment date of the tape, checked once (a tape has few)
     for number, row in cmd.rows:
         try:
             if isinstance(row, LedgerError):
                 raise row
             enrolment: Enrolment = row
             facts = Loan.facts_of(enrolment, principal_fen=fen(enrolment.principal, "principal"))
-            day = uow.day(enrolment.enrolled_on, "enrolment date")
+            on = enrolment.enrolled_on
+            day = days.get(on) if type(on) is date else None
+            if day is None:
+                day = uow.day(on, "enrolment date")
+                if type(on) is date:
+                    days[on] = day
             if enrolment.loan_ref in seen:
                 raise DuplicateLoan(
                     f"loan {enrolment.loan_ref!r} appears twice in the tape", loan_ref=enrolment.loan_ref
@@ -91,13 +100,11 @@ def _review(
             seen.add(enrolment.loan_ref)
             if look_up and uow.app.stored(loan_uuid(cmd.scheme_id, cmd.bank_id, enrolment.loan_ref)):
                 raise _duplicate(cmd.bank_id, enrolment.loan_ref)
-            rule = scheme.admit_loan(
-                cmd.bank_id, enrolment, facts["principal_fen"], day, pending_fen=pending, unblocked=unblocked
-            )
+            rule = scheme.admit_loan(cmd.bank_id, enrolment, facts["principal_fen"], day, tape=tape)
         except LedgerError as error:
             refused.append({"row": number, "code": error.code, "message": error.message})
             continue
-        pending += facts["principal_fen"]
+        tape.pending_fen += facts["principal_fen"]
         loans.append(Loan.enrolled(uow.actor, cmd.scheme_id, cmd.bank_id, facts, rule, day))
     return refused, loans
 
