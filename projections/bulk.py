@@ -119,8 +119,21 @@ def _converter(column: Any, *, postgres: bool) -> Callable[[Any], Any] | None:
             from psycopg.types.json import Json, Jsonb
 
             return Jsonb if isinstance(column.type, postgresql.JSONB) else Json
-        return json.dumps
+        return _json_text
     return None
+
+
+_EMPTY = {list: "[]", dict: "{}"}
+
+
+def _json_text(value: Any) -> str:
+    """json.dumps, as SQLAlchemy's JSON type writes it; an empty list or object (most loans' tags)
+    is printed without the call, which costs more than the rest of the row's conversion."""
+    if not value:
+        found = _EMPTY.get(type(value))
+        if found is not None:
+            return found
+    return json.dumps(value)
 
 
 # SQLite stores a date as its ISO text, as SQLAlchemy's Date type writes it; the driver converts

@@ -7,7 +7,9 @@ and any inclusion or consistency proof take O(log² n) look-ups, whatever the ag
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import hashlib
+import struct
+from collections.abc import Callable, Iterable, Sequence
 
 from eventsourcing.persistence import Notification
 from sqlalchemy import select
@@ -17,6 +19,7 @@ from projections.audit.tables import leaves, merkle_nodes, merkle_peaks, merkle_
 from projections.rows import Rows
 from tools.verify_export import (
     EMPTY_ROOT,
+    LEAF,
     Frontier,
     canonical_bytes,
     largest_power_of_two_below,
@@ -37,6 +40,38 @@ def event_leaf(notification: Notification) -> bytes:
             notification.state,
         )
     )
+
+
+class _Topics(dict):  # type: ignore[type-arg]
+    """Each topic's length-prefixed UTF-8 bytes, as canonical_bytes writes them, made once a topic."""
+
+    def __missing__(self, topic: str) -> bytes:
+        encoded = topic.encode("utf-8")
+        self[topic] = prefixed = len(encoded).to_bytes(4, "big") + encoded
+        return prefixed
+
+
+_TOPICS = _Topics()
+# How canonical_bytes begins: position, aggregate id, version; one `pack` makes the three (and
+# refuses, as `to_bytes` does, a negative or too large number).
+_HEAD = struct.Struct(">Q16sQ")
+
+
+def event_leaves(notifications: Iterable[Notification]) -> list[bytes]:
+    """The leaf of each event, as `event_leaf` makes it, in one comprehension: no function call per
+    event but the two SHA-256 and `pack` (a batch of catch-up hashes tens of thousands)."""
+    if len(_TOPICS) > 10_000:  # a topic is a class: a few dozen, unless something is wrong
+        _TOPICS.clear()
+    sha256, head, topics = hashlib.sha256, _HEAD.pack, _TOPICS
+    return [
+        sha256(
+            LEAF
+            + head(n.id, n.originator_id.bytes, n.originator_version)
+            + topics[n.topic]
+            + sha256(n.state).digest()
+        ).digest()
+        for n in notifications
+    ]
 
 
 def grow(rows: Rows, added: Sequence[tuple[int, bytes]]) -> int:

@@ -22,16 +22,21 @@ __all__ = ["model"]
 
 @model.handles_batches
 def grow(rows: Rows, batch: Sequence[Recorded]) -> None:
-    added = [(position, merkle.event_leaf(notification)) for position, _, notification in batch]
-    leaf_index = merkle.grow(rows, added)
+    leaves = merkle.event_leaves(notification for _, _, notification in batch)
+    leaf_index = merkle.grow(
+        rows, [(recorded.position, leaf) for recorded, leaf in zip(batch, leaves, strict=True)]
+    )
     frontiers: dict[str, Frontier] = {}
     indexed, concerned = [], []
     subjects = rows.subjects
-    for (position, event, _), (_, leaf) in zip(batch, added, strict=True):
+    for (position, event, _), leaf in zip(batch, leaves, strict=True):
         row, parties, scheme_id = index(event, position, leaf_index, subjects)
         leaf_index += 1
         indexed.append(row)
-        concerned += [(party, position) for party in sorted(parties)]  # (party_id, position)
+        if len(parties) == 1:
+            concerned.append((*parties, position))  # (party_id, position)
+        elif parties:
+            concerned += [(party, position) for party in sorted(parties)]
         frontier = frontiers.get(scheme_id)
         if frontier is None:
             stored = rows.get_or_new(scheme_trees, scheme_id)

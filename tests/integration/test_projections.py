@@ -17,11 +17,14 @@ from features.world import SCHEME, TODAY, World, fund_manager, yuan
 from ledger.access import ClaimScope, LoanScope
 from ledger.money import Money
 from ledger.service import Ledger
+from projections.audit.merkle import Tree, event_leaf, event_leaves
 from projections.check import differences
 from projections.models import breakers, claims, journal, loans, schemes, targets
+from projections.projector import decode
 from projections.replay import as_of
-from projections.runner import ProjectionTimeout, Runner
+from projections.runner import CATCH_UP_EVENTS_MAX, ProjectionTimeout, Runner
 from projections.store import ProjectionStore, make_engine
+from projections.subjects import Subjects
 from tests.integration.test_stores import MEMBERS, W1_RULES
 
 
@@ -248,3 +251,47 @@ def test_read_models_created_before_an_index_was_added_gain_it_on_start(tmp_path
         (statement, parameters), *_ = [s for s in statements if "FROM rp_accounts" in s[0]]
         plan = connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", parameters).all()
     assert "USING INDEX rp_accounts_open_payables" in " ".join(str(row[-1]) for row in plan)
+
+
+def test_catching_up_takes_larger_batches_and_writes_what_small_batches_write(
+    store_env: dict[str, str], read_models_url: str
+) -> None:
+    ledger, store = system(store_env, read_models_url)
+    settle_and_recover(busy_world(ledger))
+    events = ledger.recorder.max_notification_id()
+    runner = Runner(ledger, store, batch=2, catch_up_batch=7)
+    batches: list[int] = []
+    assert runner.catch_up(batches.append) == events
+    assert batches[:-1] == [7] * (len(batches) - 1) and 0 < batches[-1] <= 7
+    assert sum(batches) == events
+    assert differences(ledger, store) == []
+    caught_up = answers(store.engine, TODAY)
+    with store.engine.connect() as conn:
+        tree = Tree(conn).root().hex()
+    store.drop()
+    store.create()
+    small = Runner(ledger, store, batch=2)
+    assert small.catch_up_batch == 2  # a runner given its own batch keeps it for catching up
+    while small.run_once():
+        pass
+    assert answers(store.engine, TODAY) == caught_up
+    with store.engine.connect() as conn:
+        assert Tree(conn).root().hex() == tree
+    assert Runner(ledger, store).catch_up_batch == CATCH_UP_EVENTS_MAX
+    store.engine.dispose()
+    ledger.close()
+
+
+def test_events_decoded_for_the_projections_are_the_mappers(store_env: dict[str, str]) -> None:
+    ledger = Ledger(env=store_env, clock=lambda: TODAY)
+    settle_and_recover(busy_world(ledger))
+    notifications = ledger.recorder.select_notifications(start=1, limit=10_000)
+    recorded = decode(ledger.mapper, Subjects(ledger.recorder, ledger.mapper), notifications)
+    assert len(recorded) == len(notifications) > 30
+    for (position, decoded, notification), stored in zip(recorded, notifications, strict=True):
+        expected = ledger.mapper.to_domain_event(stored)
+        assert position == stored.id and notification is stored
+        assert type(decoded) is type(expected) and vars(decoded) == vars(expected)
+    leaves = event_leaves(notifications)
+    assert leaves == [event_leaf(notification) for notification in notifications]
+    ledger.close()

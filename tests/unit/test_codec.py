@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from eventsourcing.persistence import JSONTranscoder
 
-from features.world import SCHEME, World, fund_manager, yuan
+from features.world import SCHEME, TODAY, World, fund_manager, yuan
 from ledger.codec import CompiledTranscoder
 from tests.integration.test_projections import busy_world, settle_and_recover
 
@@ -30,3 +30,19 @@ def test_the_compiled_codec_writes_the_librarys_bytes_and_reads_them_back() -> N
     assert compiled.decode(library.encode(compiled.decode(compiled.encode(nested)))) == library.decode(
         library.encode(nested)
     )
+
+
+def test_the_same_actor_and_date_are_decoded_once_and_an_empty_request_id_afresh() -> None:
+    compiled = CompiledTranscoder()
+    World().ledger.register_transcodings(compiled)
+    state = compiled.encode({"actor": fund_manager(), "business_date": TODAY, "n": 1})
+    first, second = compiled.decode(state), compiled.decode(state)
+    assert first == second and first["actor"] is second["actor"]
+    assert first["business_date"] is second["business_date"] == TODAY
+    library = JSONTranscoder()
+    World().ledger.register_transcodings(library)
+    assert first == library.decode(state)
+    unnamed = b'{"actor":{"_type_":"actor","_data_":{"principal_id":"fm","role":"fund_manager",'
+    unnamed += b'"party_id":null,"request_id":""}}}'
+    one, other = compiled.decode(unnamed)["actor"], compiled.decode(unnamed)["actor"]
+    assert one.request_id.startswith("local-") and one.request_id != other.request_id

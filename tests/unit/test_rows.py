@@ -134,3 +134,12 @@ def test_past_its_bound_the_cache_is_dropped_after_a_write_and_rows_are_loaded_a
         [],
         [{"party_id": "guar-a", "balance_fen": 1, "note": None}],
     )
+
+
+def test_sqlite_json_text_is_what_sqlalchemy_writes() -> None:
+    import json
+
+    from projections.bulk import _json_text
+
+    for value in ([], {}, ["a", "b"], {"a": [], "b": None}, ["é"], [[]], ""):
+        assert _json_text(value) == json.dumps(value)
