@@ -26,6 +26,7 @@ from typing import Any, NamedTuple
 
 from eventsourcing.persistence import ApplicationRecorder
 from sqlalchemy import Engine
+from sqlalchemy.pool import SingletonThreadPool, StaticPool
 
 from projections import tables as t
 
@@ -183,9 +184,10 @@ class Leaves:
         self._plain = self._dialect != "sqlite" or bool(self._one(_SQLITE_PLAIN, {})[0])
 
     def pages(self) -> Iterator[LeafPage]:
-        """The leaves, a page of leaf indexes at a time (from PostgreSQL, the next page is asked
-        for while the caller hashes this one)."""
-        return Prefetched(self._pages()) if self._dialect == "postgresql" else self._pages()
+        """The leaves, a page of leaf indexes at a time, the next page asked for while the caller
+        hashes this one (not where every thread is given the one connection: an in-memory SQLite)."""
+        shared = isinstance(self.engine.pool, (StaticPool, SingletonThreadPool))
+        return self._pages() if shared else Prefetched(self._pages())
 
     def _pages(self) -> Iterator[LeafPage]:
         # A range of leaf indexes a page, not a LIMIT: a planner with no statistics on the tables
@@ -298,10 +300,13 @@ class Prefetched(Iterator[Any]):
     """An iterator whose next items a thread makes while the caller works on the last ones.
 
     For PostgreSQL, where psycopg waits for the server's answer with the GIL released: the server
-    runs the next page's query (on another core, if there is one) while `verify` hashes. (Not for
-    SQLite: its driver takes the GIL back after every row, so a thread reading events there only
-    waits its turn; and reading leaves there ahead of time measured no faster.) The iterator makes
-    its own connections; `close` stops the thread (and closes the iterator) wherever it stands."""
+    runs the next page's query (on another core, if there is one) while `verify` hashes. For
+    SQLite's leaves too: a page of them is one row, which SQLite joins within the one step the
+    driver runs with the GIL released, so the next page is joined while `verify` hashes (on a
+    machine with a core to spare). Not for SQLite's events: its driver takes the GIL back after
+    every row, and the thread would wait for the hashing thread to let go of it at every row. The
+    iterator makes its own connections; `close` stops the thread (and closes the iterator) wherever
+    it stands."""
 
     _END = object()
 

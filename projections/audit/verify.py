@@ -18,9 +18,9 @@ import hashlib
 import struct
 import sys
 from bisect import bisect_right
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from itertools import repeat
+from itertools import islice, repeat
 from operator import itemgetter
 from uuid import UUID
 
@@ -151,13 +151,16 @@ def _leaves(events: list[Event], ids: list[bytes], topics: _Topics) -> list[byte
     ]
 
 
-def _block_roots(leaves: list[bytes]) -> list[bytes]:
-    """The root of each block of 32 consecutive leaves (as many as there are whole blocks), level
-    by level: five comprehensions for any number of blocks."""
+def _block_roots(leaves: list[bytes], count: int | None = None) -> list[bytes]:
+    """The root of each block of 32 consecutive leaves among the first `count` (all, if None; a
+    multiple of 32), level by level: five comprehensions for any number of blocks. Each level is
+    taken in pairs from one iterator, not from two slices: no copy of the level is made."""
     sha256, node = hashlib.sha256, NODE
+    level: Iterable[bytes] = leaves if count is None else islice(leaves, count)
     for _ in range(BLOCK_LEVEL):
-        leaves = [sha256(node + a + b).digest() for a, b in zip(leaves[::2], leaves[1::2], strict=True)]
-    return leaves
+        pairs = iter(level)
+        level = [sha256(node + a + b).digest() for a, b in zip(pairs, pairs, strict=True)]
+    return level  # type: ignore[return-value]
 
 
 class _Growing:
@@ -177,9 +180,9 @@ class _Growing:
 
     def add(self, leaves: list[bytes]) -> list[bytes]:
         """Append leaves; returns the roots of the blocks they complete."""
-        pending = self.pending + leaves
+        pending = self.pending + leaves if self.pending else leaves
         whole = len(pending) - len(pending) % BLOCK_EVENTS
-        roots = _block_roots(pending[:whole]) if whole else []
+        roots = _block_roots(pending, whole) if whole else []
         for block in roots:
             self.blocks.append(block)
         self.pending = pending[whole:]

@@ -4,13 +4,16 @@ find every tampering exactly where the leaf-by-leaf replay finds it, wherever a 
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Callable
+from contextlib import closing
 from datetime import date
 from pathlib import Path
 from uuid import UUID
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import create_engine, select, text
+from sqlalchemy.pool import StaticPool
 
 from features.world import SCHEME, fund_manager, yuan
 from ledger.service import Ledger
@@ -266,5 +269,29 @@ def test_a_leaf_hash_sqlite_holds_as_a_blob_is_judged_row_by_row_as_before(
     assert not any(page.plain for page in reading.Leaves(store.engine).pages())
     result = by_page_size(monkeypatch, lambda: verified(ledger, store, runner))
     assert [(f.kind, f.position) for f in result.findings] == [("edited", 33)]
+    store.engine.dispose()
+    ledger.close()
+
+
+def test_leaves_are_read_ahead_in_a_thread_unless_every_thread_is_given_the_one_connection(
+    sqlite_store: tuple[dict[str, str], str],
+) -> None:
+    """A file's engine gives the reading thread a connection of its own; an in-memory SQLite's
+    gives every thread the one connection, which the reader and the verifier cannot both use at
+    once: its leaves are read in line. Both read the same pages."""
+    env, url = sqlite_store
+    ledger, store, _ = audited(env, url)
+    ahead = reading.Leaves(store.engine, page=SMALL_PAGE).pages()
+    assert isinstance(ahead, reading.Prefetched)
+    memory = create_engine("sqlite://", poolclass=StaticPool, connect_args={"check_same_thread": False})
+    with closing(sqlite3.connect(url.removeprefix("sqlite:///"))) as source:
+        copy = memory.raw_connection()
+        source.backup(copy.driver_connection)
+        copy.close()
+    in_line = reading.Leaves(memory, page=SMALL_PAGE).pages()
+    assert not isinstance(in_line, reading.Prefetched)
+    read = list(in_line)
+    assert len(read) > 1 and read == list(ahead)
+    memory.dispose()
     store.engine.dispose()
     ledger.close()

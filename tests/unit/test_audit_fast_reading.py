@@ -39,6 +39,7 @@ def test_a_tree_grown_a_block_at_a_time_has_at_every_size_the_root_of_one_grown_
 def test_each_block_root_is_the_root_of_its_32_leaves() -> None:
     many = leaves(32 * 5)
     assert _block_roots(many) == [root(many[n : n + 32]) for n in range(0, len(many), 32)]
+    assert _block_roots(many + leaves(31), len(many)) == _block_roots(many)  # the first `count` only
     grown = _Growing()
     assert grown.add(many[:40]) == [root(many[:32])] and len(grown.pending) == 8
     assert grown.add(many[40:64]) == [root(many[32:64])] and grown.pending == []
