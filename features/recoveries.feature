@@ -42,6 +42,14 @@ Feature: Recoveries
     Then it is refused with "recovery_costs_exceed_cap"
     And the ledger is unchanged
 
+  Scenario: A recovery on a claim not yet approved is refused
+    Given "bank-a" enrolled and disbursed a guaranteed loan "L2" of 500,000.00 guaranteed by "guar-a"
+    And loan "L2" defaulted with 400,000.00 outstanding
+    When "bank-a" files a claim on loan "L2" for 400,000.00
+    And "bank-a" recovers 100,000.00 gross with 0.00 costs on the claim on loan "L2"
+    Then it is refused with "invalid_transition"
+    And the ledger is unchanged
+
   Scenario: Net recoveries may not exceed the approved loss
     Given "bank-a" recovered 1,000,000.00 gross with 0.00 costs on the claim on loan "L1"
     When "bank-a" recovers 234,567.90 gross with 0.00 costs on the claim on loan "L1"

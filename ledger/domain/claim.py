@@ -352,11 +352,11 @@ class Claim(RecordsFacts, Aggregate):
             fund.count_fund_payment(actor, fact_id, party_id, amount_fen, on)
         return fact_id
 
-    def record_recovery(
-        self, actor: Actor, gross_fen: int, costs_fen: int, rules: RuleVersion, on: date
-    ) -> str:
+    def record_recovery(self, actor: Actor, gross_fen: int, costs_fen: int, scheme: Scheme, on: date) -> str:
+        """A recovery on the finally approved claim, under the rule version it was approved by
+        (a claim not yet approved has none: the status is checked first)."""
         self.require_status(*FINALLY_APPROVED, action="a recovery")
-        max_bp = rules.recovery_costs_max_bp
+        max_bp = scheme.rules(self.rule_version).recovery_costs_max_bp
         if costs_fen * BP_FULL > gross_fen * max_bp:
             raise RecoveryCostsExceedCap(
                 f"recovery costs {format_fen(costs_fen)} are above {max_bp} bp of the gross "

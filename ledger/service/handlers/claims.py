@@ -73,7 +73,7 @@ def record_recovery(uow: UnitOfWork, cmd: RecordRecovery) -> Receipt:
     day = uow.day(cmd.recovered_on, "recovery date")
     scheme, claim = uow.scheme(cmd.scheme_id), uow.claim(cmd.scheme_id, cmd.claim_id)
     uow.expect_version(claim, f"claim {cmd.claim_id}")
-    fact_id = claim.record_recovery(uow.actor, gross_fen, costs_fen, scheme.rules(claim.rule_version), day)
+    fact_id = claim.record_recovery(uow.actor, gross_fen, costs_fen, scheme, day)
     parts = {p: format_fen(f) for p, f in claim.recoveries[fact_id]["parts"].items()}
     return Receipt(fact_id=fact_id, claim_id=claim.claim_id, details={"parts": parts})
 
