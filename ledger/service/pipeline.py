@@ -133,7 +133,6 @@ class Pipeline:
         self._others_writing_until = 0.0  # time.monotonic() until which commands fast-forward
 
     def handle(self, command: Command, call: Call) -> Receipt:
-        require_role(call.actor, *command.ALLOWED, action=command.ACTION)
         item = _Queued(command, call)
         with self._lock:
             self._queue.append(item)
@@ -149,7 +148,6 @@ class Pipeline:
     async def submit(self, command: Command, call: Call) -> Receipt:
         """`handle` for a caller on an event loop, which waits without holding a thread: when
         nobody leads, a thread of the loop's executor leads for every caller."""
-        require_role(call.actor, *command.ALLOWED, action=command.ACTION)
         loop = asyncio.get_running_loop()
         item = _Queued(command, call, answered=loop.create_future())
         with self._lock:
@@ -198,7 +196,7 @@ class Pipeline:
         trusting = time.monotonic() >= self._others_writing_until
         # The loans and claims the batch names, read in one query rather than one each.
         shared: dict[UUID, Aggregate] = preload(
-            self.app, (s for item in batch for s in item.command.subjects()), trusting=trusting
+            self.app, (s for item in batch for s in item.command.subjects())
         )
         ran: list[_Ran] = []
         keys: set[tuple[str, str]] = set()
@@ -206,6 +204,7 @@ class Pipeline:
             key = (item.call.actor.principal_id, item.call.idempotency_key or "")
             if item.call.idempotency_key is not None and key in keys:
                 self._requeue(batch[position:])  # a repeat waits for the first to be saved
+                del batch[position:]  # no longer this batch's: a fault of its save is not theirs
                 break
             keys.add(key)
             uow = UnitOfWork(self.app, item.call, trusting=trusting, batch=shared)
@@ -236,6 +235,11 @@ class Pipeline:
                 self._others_writing_until = time.monotonic() + OTHER_WRITERS_SECONDS
             self._one_by_one([r.item for r in ran])
             return
+        except BaseException:
+            # The store failed (unreachable, locked, full): the cached aggregates hold changes it
+            # may not have. Dropped, they are read again as the store has them.
+            self._evict(shared.values())
+            raise
         self.app.cache_created(c for r in ran for c in _created(r.uow))
         done = 0
         for r in ran:
@@ -272,8 +276,9 @@ class Pipeline:
                 time.sleep(random.uniform(0, CONFLICT_BACKOFF_SECONDS_MAX * (number + 1)))
                 continue
             except BaseException as error:
-                if uow.dirty():
-                    self._evict(uow.touched.values())
+                # Refused or failed: whatever the command touched may hold changes the store does
+                # not have (`dirty()` no longer tells once its events were handed over to a save).
+                self._evict(uow.touched.values())
                 item.fail(error)
                 return
             self.app.cache_created(_created(uow))
@@ -287,7 +292,11 @@ class Pipeline:
         )
 
     def _handle(self, uow: UnitOfWork, item: _Queued) -> Receipt:
+        """The caller's key first (a revoked key learns nothing, not even what its role may do),
+        then its role, then the command, once per idempotency key."""
         uow.confirm_credential()
+        command = item.command
+        require_role(item.call.actor, *command.ALLOWED, action=command.ACTION)
         return self._idempotently(uow, item)
 
     def _idempotently(self, uow: UnitOfWork, item: _Queued) -> Receipt:

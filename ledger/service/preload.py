@@ -30,12 +30,14 @@ if TYPE_CHECKING:
 PRELOAD_IDS_MAX = 500
 
 
-def preload(app: LedgerApplication, ids: Iterable[UUID], *, trusting: bool) -> dict[UUID, Any]:
-    """The aggregates of `ids` that are not cached (all of them when not `trusting` the cache),
-    rebuilt from their events, by id; those that do not exist are left out."""
+def preload(app: LedgerApplication, ids: Iterable[UUID]) -> dict[UUID, Any]:
+    """The aggregates of `ids` that are not cached, rebuilt from their events, by id; those that
+    do not exist are left out. A cached one is never read here, even when the batch does not
+    trust the cache: the repository brings the cached object itself up to date (a fresh copy
+    beside it would be saved while the cache kept the old one)."""
     from ledger.service.unit_of_work import project
 
-    wanted = [i for i in dict.fromkeys(ids) if not trusting or app.cached(i) is None][:PRELOAD_IDS_MAX]
+    wanted = [i for i in dict.fromkeys(ids) if app.cached(i) is None][:PRELOAD_IDS_MAX]
     if len(wanted) < 2:  # one is read as fast by the repository itself
         return {}
     stored = select_events_of(app.recorder, wanted)

@@ -78,6 +78,11 @@ class UnitOfWork:
         credential = self.call.credential if self.call is not None else None
         if credential is None:
             return
+        in_batch = self.touched.get(credential.key_id) or self.batch.get(credential.key_id)
+        if in_batch is not None:  # revoked (or not) by an earlier command of this batch
+            if not in_batch.standing:
+                raise Unauthenticated()
+            return
         if self.trusting:
             cached = self.app.cached(credential.key_id)
             if cached is None or cached.version == credential.version:

@@ -289,7 +289,7 @@ def test_a_batch_reads_its_loans_and_claims_and_checks_their_versions_in_one_que
     cold = ledger_on(store_env)
     queries = []
     cold.recorder.select_events = lambda *a, **k: queries.append(a)  # a read one by one would show here
-    loaded = preload(cold, ids, trusting=True)
+    loaded = preload(cold, ids)
     assert list(loaded) == sorted(ids[:3], key=lambda i: i.hex if "sqlite" in str(store_env) else i)
     assert [loaded[i] for i in ids[:3]] == rebuilt
     assert latest_versions(cold.recorder, ids) == {i: a.version for i, a in zip(ids, rebuilt, strict=False)}
@@ -364,3 +364,40 @@ def test_a_batch_whose_reads_moved_in_the_store_is_refused_before_it_is_saved(
     with pytest.raises(IntegrityError, match=str(scheme)):
         ledger.pipeline._require_current([(scheme, versions[scheme] - 1), (loan, versions[loan])])
     ledger.close()
+
+
+def test_a_batch_that_does_not_trust_the_cache_leaves_the_cache_current(store_env: dict[str, str]) -> None:
+    """After a concurrent writer was seen, batches read what they use afresh; the loans they
+    change are the cached ones brought up to date, so the next command sees what was saved (a
+    fresh copy saved beside a stale cached one once refused repayments of a disbursed loan)."""
+    import time
+
+    from ledger.commands import Disburse, EnrolLoan
+    from ledger.service import Call
+    from tests.unit.test_pipeline import from_store, together
+
+    world = w1_world(store_env)
+    bank = Call(world.actor("bank-a"))
+    for ref in ("L2", "L3"):
+        enrolment = world.enrolment(ref, yuan("100,000.00"), "guaranteed", "guar-a")
+        world.ledger.handle(EnrolLoan(SCHEME, "bank-a", enrolment), bank)
+    world.ledger.pipeline._others_writing_until = time.monotonic() + 60  # as after a conflict
+    day = world.next_day()
+    answers = together(
+        world,
+        [(Disburse(SCHEME, "bank-a", ref, yuan("100,000.00"), day), bank) for ref in ("L2", "L3", "L2")],
+    )
+    assert [getattr(a, "code", "ok") for a in answers] == ["ok", "ok", "invalid_transition"]
+    for ref in ("L2", "L3"):
+        cached = world.ledger.cached(loan_uuid(SCHEME, "bank-a", ref))
+        assert cached is None or cached.version == from_store(world, loan_uuid(SCHEME, "bank-a", ref)).version
+    world.ledger.repay(
+        world.actor("bank-a"),
+        SCHEME,
+        "bank-a",
+        "L2",
+        principal=yuan("1.00"),
+        interest=yuan("0.00"),
+        repaid_on=day,
+    )
+    world.ledger.close()

@@ -13,7 +13,7 @@ import pytest
 
 from features.world import SCHEME, World, fund_manager, yuan
 from ledger.commands import Command, EnrolLoan, RecordContribution, RevokeKey, SetTargets
-from ledger.errors import InvalidRequest, LedgerError, Unauthenticated
+from ledger.errors import InvalidRequest, Unauthenticated
 from ledger.money import Money
 from ledger.service import Call, Receipt
 from ledger.service.handlers import HANDLERS
@@ -29,10 +29,10 @@ def pool() -> World:
     return world
 
 
-def together(world: World, calls: list[tuple[Command, Call]]) -> list[Receipt | LedgerError]:
+def together(world: World, calls: list[tuple[Command, Call]]) -> list[Receipt | Exception]:
     """Submit every command from its own thread at once, while the first save is held back, so
     that the rest queue behind it and are committed as a batch."""
-    answers: list[Receipt | LedgerError | None] = [None] * len(calls)
+    answers: list[Receipt | Exception | None] = [None] * len(calls)
     real_record, saves = world.ledger.record, []
     first_save_started, release = threading.Event(), threading.Event()
 
@@ -48,7 +48,7 @@ def together(world: World, calls: list[tuple[Command, Call]]) -> list[Receipt | 
     def submit(i: int) -> None:
         try:
             answers[i] = world.ledger.handle(*calls[i])
-        except LedgerError as refusal:
+        except Exception as refusal:  # a rule's refusal, or a fault of the store
             answers[i] = refusal
 
     threads = [threading.Thread(target=submit, args=(0,))]
@@ -209,3 +209,72 @@ def test_callers_on_an_event_loop_are_batched_each_answered_and_a_faulty_batch_a
     monkeypatch.setattr(world.ledger, "record", real_record)
     again = asyncio.run(submit_all([enrol(world, f"M{i}", "100,000.00") for i in range(5)]))
     assert all(isinstance(a, Receipt) for a in again), again  # the pipeline still leads
+
+
+def from_store(world: World, aggregate_id: Any) -> Any:
+    """The aggregate rebuilt from the store's events alone, bypassing the cache."""
+    from ledger.service.unit_of_work import project
+
+    ledger = world.ledger
+    return project(None, map(ledger.mapper.to_domain_event, ledger.recorder.select_events(aggregate_id)))
+
+
+def test_a_save_the_store_fails_leaves_no_unsaved_change_in_the_cache(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A fault of the store (unreachable, locked, full) fails the callers it concerns, and the
+    cached aggregates are dropped with it: what is cached next is what the store holds, and the
+    scheme still rebuilds from its events (a cached scheme ahead of the store once made the next
+    save skip versions)."""
+    from ledger.ids import scheme_uuid
+
+    world = pool()
+    real_record = world.ledger.record
+
+    def broken(events: list[Any], aggregates: Any) -> Any:
+        raise OSError("the disk went away")
+
+    monkeypatch.setattr(world.ledger, "record", broken)
+    with pytest.raises(OSError):  # alone
+        world.ledger.handle(*enrol(world, "L1", "100,000.00"))
+    faulted = together(world, [enrol(world, f"M{i}", "100,000.00") for i in range(4)])  # a batch
+    assert all(isinstance(a, OSError) for a in faulted), faulted
+    monkeypatch.setattr(world.ledger, "record", real_record)
+    again = together(world, [enrol(world, f"M{i}", "100,000.00") for i in range(4)])
+    assert all(isinstance(a, Receipt) for a in again), again
+    stored = from_store(world, scheme_uuid(SCHEME))
+    assert stored.exposure_fen == 4 * 10_000_000 == world.scheme().exposure_fen
+    assert stored.version == world.ledger.repository.get(scheme_uuid(SCHEME)).version
+
+
+def test_a_repeat_sent_back_to_the_queue_is_answered_once_even_when_its_batch_fails(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A command repeating an idempotency key of its batch waits for the next batch; if the first
+    batch's save fails, the repeat is not failed with it: it runs next, once, and is answered once."""
+    world = pool()
+    real_record, calls_to_record = world.ledger.record, []
+
+    def second_save_fails(events: list[Any], aggregates: Any) -> Any:
+        calls_to_record.append(len(events))
+        if len(calls_to_record) == 2:
+            raise OSError("the disk went away")
+        return real_record(events, aggregates)
+
+    monkeypatch.setattr(world.ledger, "record", second_save_fails)
+    bank = world.actor("bank-a")
+    command = enrol(world, "K1", "100,000.00")[0]
+    keyed = Call(bank, idempotency_key="k-1", fingerprint="f")
+    answers = together(
+        world,
+        [
+            enrol(world, "L0", "100,000.00"),
+            (command, keyed),
+            enrol(world, "L2", "100,000.00"),
+            (command, keyed),
+        ],
+    )
+    assert isinstance(answers[0], Receipt)
+    assert isinstance(answers[1], OSError) and isinstance(answers[2], OSError)
+    assert isinstance(answers[3], Receipt)  # ran in the next batch, on its own
+    assert world.ledger.loan(fund_manager(), SCHEME, "bank-a", "K1").loan_ref == "K1"
