@@ -85,6 +85,11 @@ class Write:
     def actor(self) -> Actor:
         return self.call.actor
 
+    def confirm(self) -> None:
+        """Refuse now (`unauthenticated`) if the caller's key no longer stands: one indexed read,
+        for a request whose work before its command is large (a tape is read first)."""
+        self.ledger.confirm(Presented(self.call.actor, self.call.credential))
+
     async def handle(self, command: Command) -> Receipt:
         """Run the command (ledger/service/pipeline.py), waiting for its answer without holding
         a thread."""
@@ -144,7 +149,7 @@ def _version(if_match: str | None) -> int | None:
     if if_match is None:
         return None
     tag = if_match.strip().removeprefix("W/").strip('"')
-    if not tag.isdigit() or len(tag) > 12:
+    if not (tag.isascii() and tag.isdigit()) or len(tag) > 12:
         raise InvalidRequest(
             f'If-Match {if_match!r} is not a version this API gave out (an ETag such as "7")'
         )

@@ -102,6 +102,8 @@ async def enrol_loan(scheme_id: Ref, bank_id: Ref, body: LoanCreate, call: Write
     },
 )
 async def upload_loan_tape(scheme_id: Ref, bank_id: Ref, request: Request, call: WriteCall):
+    # A key revoked since it was last seen is refused before a tape of up to 64 MB is read.
+    await run_in_threadpool(call.confirm)
     data = await _tape_bytes(request)
 
     call.call = replace(call.call, fingerprint=fingerprint(request, data))

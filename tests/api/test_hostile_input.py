@@ -267,3 +267,21 @@ def test_a_recognised_key_with_a_wrong_secret_is_not_recognised(api: Api) -> Non
         headers={"Authorization": f"Bearer {wrong}"},
     )
     assert answer.status_code == 401 and answer.json()["code"] == "unauthenticated"
+
+
+def test_a_revoked_key_learns_nothing_of_what_its_role_may_do_and_sends_no_tape_to_be_read(
+    funded: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A key revoked after it was recognised is refused 401 before anything else is judged: not
+    403 naming what its role may not do, and not after a tape of up to 64 MB has been read."""
+    import api.routes.loans as loan_routes
+
+    contributions = f"/v1/schemes/{SCHEME}/contributions"
+    assert send(funded, tape_with(row("R1", 1))).status_code == 201  # bank-a's key is now known
+    funded.system.ledger.revoke_key(OPERATOR, funded.tokens["bank-a"].split("_")[1], "retired")
+    forbidden = funded.post("bank-a", contributions, _claim_body())  # a bank may never contribute
+    assert forbidden.status_code == 401 and forbidden.json()["code"] == "unauthenticated"
+    read: list[bytes] = []
+    monkeypatch.setattr(loan_routes, "read_tape", lambda data: read.append(data))
+    tape = send(funded, tape_with(row("R2", 2)))
+    assert tape.status_code == 401 and read == []
