@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from ledger.calendar import today_in_china
@@ -71,7 +72,7 @@ def demo(
             with _progress("Recording the pilot, 2018-2020 (days)", (END - START).days) as advance:
                 pilot = build_demo(system.ledger, seed, force=force, advance=advance)
         except DemoRefused as refused:
-            console.print(f"[red]Refused:[/red] {refused}")
+            console.print(f"[red]Refused:[/red] {escape(str(refused))}")
             raise typer.Exit(code=2) from None
         scheme_id = scheme_id_for(seed)
         if pilot is None:
@@ -170,7 +171,7 @@ def projections_rebuild(
             except Exception as error:  # an event it cannot read: say where, never a traceback
                 where = system.runner.positions[model]
                 cannot = f"the {model} read model cannot apply the events after position {where}"
-                console.print(f"[red]{cannot}[/red]: {error}", highlight=False)
+                console.print(f"[red]{cannot}[/red]: {escape(str(error))}", highlight=False)
                 raise typer.Exit(code=1) from None
         head = None
         if tree:
@@ -301,7 +302,7 @@ def backup_command(
     try:
         manifest = backup(settings, target, include_key=include_key)
     except BackupRefused as refused:
-        console.print(f"[red]Refused:[/red] {refused}")
+        console.print(f"[red]Refused:[/red] {escape(str(refused))}")
         raise typer.Exit(code=2) from None
     console.print(f"backed up {manifest['events']} events to {target}")
     if not include_key:
@@ -324,7 +325,7 @@ def restore_command(
     try:
         manifest = restore(settings, source, force=force)
     except BackupRefused as refused:
-        console.print(f"[red]Refused:[/red] {refused}")
+        console.print(f"[red]Refused:[/red] {escape(str(refused))}")
         raise typer.Exit(code=2) from None
     console.print(f"restored {manifest['events']} events taken at {manifest['taken_at']}")
 
@@ -337,7 +338,7 @@ def rules_check(path: Path) -> None:
         check_strings(document, field="document")
         rules = check_rule_version(document, Publication({}, None, START))
     except LedgerError as error:
-        console.print(f"[red]{error.code}[/red]: {error.message}", highlight=False)
+        console.print(f"[red]{error.code}[/red]: {escape(error.message)}", highlight=False)
         raise typer.Exit(code=1) from None
     console.print(
         f"[green]valid[/green]: effective from {rules.effective_from}, covers {', '.join(rules.covers)}"

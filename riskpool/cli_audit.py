@@ -10,6 +10,7 @@ from typing import Annotated
 
 import httpx
 import typer
+from rich.markup import escape
 
 from projections.audit.export import ExportRefused, export
 from projections.audit.heads import SealRefused, latest, rotate_key_file
@@ -54,7 +55,7 @@ def verification(system: System, digest: Path | None = None) -> Verification:
 
 def show(result: Verification) -> None:
     for finding in result.findings[:20]:
-        console.print(f"[red]FAILED[/red] {finding}", highlight=False)
+        console.print(f"[red]FAILED[/red] {escape(str(finding))}", highlight=False)
     for notice in result.notices[:20]:
         console.print(f"[yellow]notice[/yellow] {notice}", highlight=False)
 
@@ -83,7 +84,7 @@ def new_chain_reason(new_chain: bool, reason: str | None) -> str | None:
 
 def refuse_seal(system: System, refused: SealRefused) -> None:
     """A refused seal names what differs: `verify` locates it."""
-    console.print(f"[red]refused to sign[/red]: {refused}", highlight=False)
+    console.print(f"[red]refused to sign[/red]: {escape(str(refused))}", highlight=False)
     result = verification(system)
     show(result)
     console.print(f"{first_difference(result)}; nothing was signed.", highlight=False)
@@ -185,7 +186,7 @@ def witness_command(
     try:
         found = witness(url, key, state)
     except WitnessRefused as refused:
-        console.print(f"[red]REFUSED[/red] {refused}", highlight=False)
+        console.print(f"[red]REFUSED[/red] {escape(str(refused))}", highlight=False)
         raise typer.Exit(code=1) from None
     except httpx.HTTPError as error:
         console.print(f"[red]could not reach the ledger[/red] at {url}: {error}", highlight=False)

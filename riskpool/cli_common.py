@@ -8,6 +8,7 @@ from typing import Annotated, NoReturn
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from ledger.errors import LedgerError
@@ -33,7 +34,7 @@ def settings_for(database_url: str | None) -> Settings:
 
 def refuse(message: str) -> NoReturn:
     """One refusal line and exit 1: what every command prints instead of a traceback."""
-    console.print(f"[red]refused[/red]: {message}", highlight=False)
+    console.print(f"[red]refused[/red]: {escape(message)}", highlight=False)
     raise typer.Exit(code=1)
 
 
@@ -51,7 +52,7 @@ def opened(database_url: str | None) -> Iterator[System]:
     except AuditKeyExposed as exposed:
         refuse(str(exposed))
     except LedgerError as error:
-        console.print(f"[red]{error.code}[/red]: {error.message}", highlight=False)
+        console.print(f"[red]{error.code}[/red]: {escape(error.message)}", highlight=False)
         raise typer.Exit(code=1) from None
     finally:
         found.close()
@@ -90,6 +91,8 @@ def catch_up(system: System, *, lease_needed: bool = False) -> None:
             system.runner.catch_up(advance)
     except Exception as error:  # an event the projections cannot read: say where, never a traceback
         where = system.runner.position + 1
-        console.print(f"[red]the projections cannot apply position {where}[/red]: {error}", highlight=False)
+        console.print(
+            f"[red]the projections cannot apply position {where}[/red]: {escape(str(error))}", highlight=False
+        )
         if lease_needed:
             raise typer.Exit(code=1) from None

@@ -82,3 +82,14 @@ def test_the_server_starts_with_a_pepper_or_when_told_it_is_a_demo_or_developmen
         assert started.exit_code == 0, (flags, started.output)
         assert [call["port"] for call in served] == [8123]
         assert ("RISKPOOL_KEY_PEPPER is not set" in started.output) == warned, (flags, started.output)
+
+
+def test_a_refusal_naming_what_looks_like_console_markup_is_printed_as_it_is(tmp_path: Any) -> None:
+    """A refusal quotes what was sent; square brackets in it are not the console's markup (an
+    unknown key id `abc[/x]` once made the refusal a traceback)."""
+    env = {"RISKPOOL_DATABASE_URL": f"sqlite:///{tmp_path / 'ledger.db'}", "RISKPOOL_KEY_PEPPER": PEPPER}
+    refused = runner.invoke(
+        app, ["keys", "revoke", "abc[/x]", "--reason", "r"], env={**env, "COLUMNS": "200"}
+    )
+    assert refused.exit_code == 1, refused.output
+    assert "abc[/x]" in refused.output and "Traceback" not in refused.output, refused.output
