@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from projections.rows import Rows
 
 Id = String(REFERENCE_CHARS_MAX)
+PAGE_ITEMS_MAX = 500  # the most rows one page of a list query answers (the API's `limit` too)
 Ref = String(200)
 
 

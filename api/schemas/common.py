@@ -25,12 +25,12 @@ from ledger.ids import ID_CHARS_MAX, REFERENCE_PATTERN
 from ledger.money import Money, format_fen, parse_fen
 from ledger.text import NAME_CHARS_MAX, REASON_CHARS_MAX, check_strings, check_text
 from ledger.uscc import validate_uscc
+from projections.model import PAGE_ITEMS_MAX  # noqa: F401 (the API's `limit` bound, defined there)
 
 YUAN_PATTERN = r"^(0|[1-9][0-9]*)(\.[0-9]{1,2})?$"
 AMOUNT_PATTERN = r"^-?(0|[1-9][0-9]*)\.[0-9]{2}$"  # what the ledger answers: always two decimals
 PERCENT_PATTERN = r"^-?[0-9]+\.[0-9]{2}$"
 REF_PATTERN = f"^{REFERENCE_PATTERN}$"
-PAGE_ITEMS_MAX = 500
 POSITION_MAX = 2**62  # log positions, sizes and versions are 64-bit in every store
 
 

@@ -11,12 +11,11 @@ from sqlalchemy.engine import Connection
 from ledger.access import LoanScope
 from ledger.domain import Loan, Scheme
 from ledger.domain.loan import state_after_repayment
-from projections.model import Id, ReadModel, Ref, count, fen
+from projections.model import PAGE_ITEMS_MAX, Id, ReadModel, Ref, count, fen
 from projections.rows import Row, Rows
 
 model = ReadModel("loans")
 LIVE = ("enrolled", "disbursed", "defaulted")  # the states whose outstanding counts as exposure
-PAGE_ITEMS_MAX = 500
 
 loans = model.table(
     "rp_loans",
