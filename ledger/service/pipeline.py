@@ -276,9 +276,11 @@ class Pipeline:
                 time.sleep(random.uniform(0, CONFLICT_BACKOFF_SECONDS_MAX * (number + 1)))
                 continue
             except BaseException as error:
-                # Refused or failed: whatever the command touched may hold changes the store does
-                # not have (`dirty()` no longer tells once its events were handed over to a save).
-                self._evict(uow.touched.values())
+                # A refusal by the rules comes before the events are handed over, and leaves the
+                # aggregates as they were unless `dirty()`. Any other failure (the store's) may
+                # come after: what the command touched may hold changes the store does not have.
+                if not isinstance(error, LedgerError) or uow.dirty():
+                    self._evict(uow.touched.values())
                 item.fail(error)
                 return
             self.app.cache_created(_created(uow))
