@@ -194,6 +194,7 @@ def read(
             engine.dispose()
         return
     _wait_for(system, after_position)
+    system.runner.require_current()
     yield Read(actor, system.store.engine, today_in_china(), False)
 
 
@@ -212,6 +213,7 @@ def caught_up(
     after_position: AfterPosition = None,
 ) -> None:
     _wait_for(system, after_position)
+    system.runner.require_current()
 
 
 def _wait_for(system: System, position: int | None) -> None:

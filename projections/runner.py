@@ -128,6 +128,24 @@ class Runner:
         """The models catching up, and where each stands."""
         return {name: at for name, at in self.positions.items() if at < self.position}
 
+    def require_current(self) -> None:
+        """Refuse a live read (ProjectionTimeout: 503 `projections_behind`) while a read model
+        catches up (one just added, replaying the log beside the others): its figures are those of
+        an earlier position than the others', and a report that mixes them is the ledger's at no
+        position. What this process knows is confirmed from the store's positions (a runner in
+        another process may have moved them); they are read, never kept, so that the following
+        thread alone writes this runner's positions."""
+        if not self.behind():
+            return
+        positions = self.store.positions()
+        front = max(positions.values())
+        behind = {name: at for name, at in positions.items() if at < front}
+        if behind:
+            raise ProjectionTimeout(
+                "the read models are catching up: "
+                + ", ".join(f"{name} at position {at} of {front}" for name, at in sorted(behind.items()))
+            )
+
     def run_once(self, batch: int | None = None) -> int:
         """Apply one batch of new events to the models at the front, and one batch of older events
         to the models furthest behind, if any; returns how many were applied. After a failure, one

@@ -285,3 +285,25 @@ def test_a_revoked_key_learns_nothing_of_what_its_role_may_do_and_sends_no_tape_
     monkeypatch.setattr(loan_routes, "read_tape", lambda data: read.append(data))
     tape = send(funded, tape_with(row("R2", 2)))
     assert tape.status_code == 401 and read == []
+
+
+def test_a_read_model_catching_up_is_not_served_as_current(funded: Api) -> None:
+    """A read model that stands behind the others (one just added, replaying the log from the
+    start) would give figures of an earlier position: the live reads answer 503
+    `projections_behind`, naming it, until it has caught up; then they answer as before."""
+    assert send(funded, tape_with(row("R1", 1))).status_code == 201
+    system = funded.system
+    system.runner.stop()  # the tables as the following runner left them
+    system.runner.catch_up()
+    owed = f"/v1/schemes/{SCHEME}/reports/owed"
+    current = funded.client.get(owed, headers=funded.as_("fm"))
+    assert current.status_code == 200
+    system.store.reset("journal")  # the model the owed report reads, back at position zero
+    system.runner.reset()
+    for path in (owed, f"/v1/schemes/{SCHEME}/loans", "/v1/audit/events"):
+        behind = funded.client.get(path, headers=funded.as_("fm"))
+        assert behind.status_code == 503, (path, behind.text)
+        assert behind.json()["code"] == "projections_behind" and "journal at position 0" in behind.text
+    system.runner.catch_up()
+    again = funded.client.get(owed, headers=funded.as_("fm"))
+    assert again.status_code == 200 and again.json() == current.json()
