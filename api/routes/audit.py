@@ -8,7 +8,6 @@ from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError
 from fastapi import APIRouter, Path, Query
-from sqlalchemy import select
 
 from api.deps import POSITION_MAX, CaughtUp, Cursor, Limit, Principal, SystemDep
 from api.routes import READ, problems
@@ -25,7 +24,7 @@ from api.schemas.common import Day, Ref, decode_cursor, encode_cursor
 from ledger import access
 from ledger.errors import InvalidRequest, UnknownFact
 from ledger.ids import ID_CHARS_MAX, REFERENCE_CHARS_MAX
-from projections import tables as t
+from projections.audit import model as audit_model
 from projections.audit.heads import heads, latest
 from projections.audit.merkle import Tree
 
@@ -57,44 +56,26 @@ def list_audit_events(
     to_date: Annotated[Day | None, Query(description="business dates up to this day")] = None,
 ) -> AuditEventsPublic:
     access.require_auditor(actor)
-    e = t.audit_events
-    query = (
-        select(e, t.leaves.c.hash, t.facts.c.reversed_position)
-        .join(t.leaves, t.leaves.c.leaf_index == e.c.leaf_index)
-        .outerjoin(
-            t.facts,
-            (t.facts.c.scheme_id == e.c.scheme_id)
-            & (t.facts.c.fact_id == e.c.fact_id)
-            & e.c.reverses.is_(None),
-        )
-    )
-    for column, value in [
-        (e.c.scheme_id, scheme_id),
-        (e.c.bank_id, bank_id),
-        (e.c.loan_ref, loan_ref),
-        (e.c.claim_id, claim_id),
-        (e.c.fact, fact),
-        (e.c.principal_id, principal_id),
-    ]:
-        if value is not None:
-            query = query.where(column == value)
-    if party_id is not None:
-        parties = t.audit_event_parties
-        query = query.where(
-            e.c.position.in_(select(parties.c.position).where(parties.c.party_id == party_id))
-        )
-    if from_date is not None:
-        query = query.where(e.c.business_date >= from_date)
-    if to_date is not None:
-        query = query.where(e.c.business_date <= to_date)
     after = decode_cursor(cursor, (int,))
-    if after:
-        query = query.where(e.c.position > after[0])
+    filters = {
+        name: value
+        for name, value in zip(
+            audit_model.FILTERS, (scheme_id, bank_id, loan_ref, claim_id, fact, principal_id), strict=True
+        )
+        if value is not None
+    }
     with system.store.engine.connect() as conn:
-        rows = conn.execute(query.order_by(e.c.position).limit(limit)).all()
+        rows = audit_model.events(
+            conn,
+            filters,
+            party_id=party_id,
+            from_date=from_date,
+            to_date=to_date,
+            after=after[0] if after else None,
+            limit=limit,
+        )
     items = []
-    for row in rows:
-        found = dict(row._mapping)
+    for found in rows:
         fields = {k: v for k, v in found.items() if k in AuditEvent.model_fields}
         items.append(
             AuditEvent(
@@ -127,15 +108,7 @@ def get_aggregate(
     access.require_auditor(actor)
     if version is None and business_date is not None:
         with system.store.engine.connect() as conn:
-            version = conn.execute(
-                select(t.audit_events.c.version)
-                .where(
-                    t.audit_events.c.originator_id == originator_id,
-                    t.audit_events.c.business_date <= business_date,
-                )
-                .order_by(t.audit_events.c.version.desc())
-                .limit(1)
-            ).scalar()
+            version = audit_model.version_on(conn, originator_id, business_date)
         if version is None:
             raise UnknownFact(f"aggregate {originator_id} did not exist on {business_date}")
     try:
@@ -221,7 +194,7 @@ def get_inclusion_proof(
 ) -> InclusionProof:
     access.require_auditor(actor)
     with system.store.engine.connect() as conn:
-        leaf = conn.execute(select(t.leaves).where(t.leaves.c.position == position)).first()
+        leaf = audit_model.leaf_at(conn, position)
         tree = Tree(conn)
         if leaf is None or leaf.leaf_index >= tree_size or tree_size > tree.size:
             raise InvalidRequest(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from fastapi import APIRouter
-from sqlalchemy import select
 
 from api.deps import Cursor, Limit, ReadCall, WriteCall
 from api.routes import READ, WRITE
@@ -12,7 +11,7 @@ from api.schemas.reports import PartiesPublic
 from api.schemas.schemes import PartyCreate, PartyPublic
 from ledger.commands import RegisterParty
 from ledger.errors import UnknownParty
-from projections import tables as t
+from projections.models import parties as party_model
 
 router = APIRouter(prefix="/v1/parties", tags=["parties"])
 
@@ -28,11 +27,10 @@ async def register_party(body: PartyCreate, call: WriteCall):
 @router.get("", response_model=PartiesPublic, responses=READ, summary="List the parties")
 def list_parties(read: ReadCall, limit: Limit = 100, cursor: Cursor = None) -> PartiesPublic:
     after = decode_cursor(cursor, (str,))
-    query = select(t.parties).order_by(t.parties.c.party_id).limit(limit)
-    if after:
-        query = query.where(t.parties.c.party_id > after[0])
     with read.engine.connect() as conn:
-        rows = [PartyPublic(**row._mapping) for row in conn.execute(query)]
+        rows = [
+            PartyPublic(**row._mapping) for row in party_model.page(conn, after[0] if after else None, limit)
+        ]
     return PartiesPublic(
         items=rows, next_cursor=encode_cursor([rows[-1].party_id]) if len(rows) == limit else None
     )
@@ -41,7 +39,7 @@ def list_parties(read: ReadCall, limit: Limit = 100, cursor: Cursor = None) -> P
 @router.get("/{party_id}", response_model=PartyPublic, responses=READ, summary="One party")
 def get_party(party_id: Ref, read: ReadCall) -> PartyPublic:
     with read.engine.connect() as conn:
-        row = conn.execute(select(t.parties).where(t.parties.c.party_id == party_id)).first()
+        row = party_model.one(conn, party_id)
     if row is None:
         raise UnknownParty(f"no party {party_id!r}", party_id=party_id)
     return PartyPublic(**row._mapping)

@@ -4,7 +4,6 @@ breaker resets and reversals."""
 from __future__ import annotations
 
 from fastapi import APIRouter, Path
-from sqlalchemy import select
 
 from api.deps import POSITION_MAX, Cursor, Limit, Principal, Read, ReadCall, SystemDep, WriteCall
 from api.routes import READ, WRITE
@@ -38,7 +37,8 @@ from ledger.commands import (
 from ledger.errors import InvalidRequest, UnknownScheme
 from ledger.ids import ID_CHARS_MAX, parse_fact_id
 from ledger.rules import LoanTerms
-from projections import reports, tables as t
+from projections import reports
+from projections.models import schemes as scheme_model
 
 router = APIRouter(prefix="/v1/schemes", tags=["schemes"])
 SchemeId = Ref
@@ -66,11 +66,8 @@ async def create_scheme(body: SchemeCreate, call: WriteCall):
 @router.get("", response_model=SchemesPublic, responses=READ, summary="List the schemes")
 def list_schemes(read: ReadCall, limit: Limit = 100, cursor: Cursor = None) -> SchemesPublic:
     after = decode_cursor(cursor, (str,))
-    query = select(t.schemes).order_by(t.schemes.c.scheme_id).limit(limit)
-    if after:
-        query = query.where(t.schemes.c.scheme_id > after[0])
     with read.engine.connect() as conn:
-        items = [_scheme(dict(row._mapping), read) for row in conn.execute(query)]
+        items = [_scheme(row, read) for row in scheme_model.page(conn, after[0] if after else None, limit)]
     return SchemesPublic(
         items=items, next_cursor=encode_cursor([items[-1].scheme_id]) if len(items) == limit else None
     )
@@ -114,11 +111,7 @@ async def admit_member(scheme_id: SchemeId, body: MemberCreate, call: WriteCall)
 def list_members(scheme_id: SchemeId, read: ReadCall) -> list[MemberPublic]:
     with read.engine.connect() as conn:
         reports.scheme_row(conn, scheme_id)
-        rows = conn.execute(
-            select(t.members)
-            .where(t.members.c.scheme_id == scheme_id)
-            .order_by(t.members.c.role, t.members.c.party_id)
-        )
+        rows = scheme_model.members_of(conn, scheme_id)
         return [
             MemberPublic(party_id=r.party_id, role=r.role, name=r.name, admitted_on=str(r.admitted_on))
             for r in rows
@@ -147,12 +140,7 @@ async def publish_rule_version(scheme_id: SchemeId, body: RuleVersionCreate, cal
 def list_rule_versions(scheme_id: SchemeId, read: ReadCall) -> list[RuleVersionPublic]:
     with read.engine.connect() as conn:
         reports.scheme_row(conn, scheme_id)
-        rows = conn.execute(
-            select(t.rule_versions)
-            .where(t.rule_versions.c.scheme_id == scheme_id)
-            .order_by(t.rule_versions.c.number)
-        )
-        return [_rule_version(r) for r in rows]
+        return [_rule_version(r) for r in scheme_model.rule_versions_of(conn, scheme_id)]
 
 
 @router.get(
@@ -166,11 +154,8 @@ def get_rule_version(
 ) -> RuleVersionPublic:
     with read.engine.connect() as conn:
         reports.scheme_row(conn, scheme_id)
-        row = conn.execute(
-            select(t.rule_versions).where(
-                t.rule_versions.c.scheme_id == scheme_id, t.rule_versions.c.number == number
-            )
-        ).first()
+        found = scheme_model.rule_versions_of(conn, scheme_id, number)
+    row = found[0] if found else None
     if row is None:
         raise UnknownScheme(f"scheme {scheme_id!r} has no rule version {number}", number=number)
     return _rule_version(row)

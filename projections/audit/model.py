@@ -9,11 +9,17 @@ are written once per batch, however many events moved them.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import date
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.engine import Connection
 
 from projections.audit import merkle
 from projections.audit.index import index
-from projections.audit.tables import audit_event_parties, audit_events, model, scheme_trees
+from projections.audit.tables import audit_event_parties, audit_events, leaves, model, scheme_trees
 from projections.model import Recorded
+from projections.models.journal import facts
 from projections.rows import Rows
 from tools.verify_export import Frontier
 
@@ -48,3 +54,64 @@ def grow(rows: Rows, batch: Sequence[Recorded]) -> None:
     for scheme_id, frontier in frontiers.items():
         peaks = [peak.hex() for peak in frontier.peaks]
         rows.require(scheme_trees, scheme_id).update(size=frontier.size, peaks=peaks)
+
+
+# Queries.
+
+# The audit index's columns a regulator may filter on, by the name of the filter.
+FILTERS = ("scheme_id", "bank_id", "loan_ref", "claim_id", "fact", "principal_id")
+
+
+def events(
+    conn: Connection,
+    filters: dict[str, str],
+    *,
+    party_id: str | None,
+    from_date: date | None,
+    to_date: date | None,
+    after: int | None,
+    limit: int,
+) -> list[dict[str, Any]]:
+    """A page of the audit index in log order, after position `after`: each event with its leaf
+    hash and, for a fact later reversed, the reversal's position. `filters` match columns of
+    FILTERS exactly; `party_id` the events that concern the party."""
+    e = audit_events
+    query = (
+        select(e, leaves.c.hash, facts.c.reversed_position)
+        .join(leaves, leaves.c.leaf_index == e.c.leaf_index)
+        .outerjoin(
+            facts,
+            (facts.c.scheme_id == e.c.scheme_id) & (facts.c.fact_id == e.c.fact_id) & e.c.reverses.is_(None),
+        )
+    )
+    for name, value in filters.items():
+        assert name in FILTERS, name
+        query = query.where(e.c[name] == value)
+    if party_id is not None:
+        parties = audit_event_parties
+        query = query.where(
+            e.c.position.in_(select(parties.c.position).where(parties.c.party_id == party_id))
+        )
+    if from_date is not None:
+        query = query.where(e.c.business_date >= from_date)
+    if to_date is not None:
+        query = query.where(e.c.business_date <= to_date)
+    if after is not None:
+        query = query.where(e.c.position > after)
+    return [dict(row._mapping) for row in conn.execute(query.order_by(e.c.position).limit(limit))]
+
+
+def version_on(conn: Connection, originator_id: str, business_date: date) -> int | None:
+    """The version an aggregate stood at on a business date (its latest fact dated by then)."""
+    e = audit_events
+    return conn.execute(
+        select(e.c.version)
+        .where(e.c.originator_id == originator_id, e.c.business_date <= business_date)
+        .order_by(e.c.version.desc())
+        .limit(1)
+    ).scalar()
+
+
+def leaf_at(conn: Connection, position: int) -> Any | None:
+    """The Merkle leaf of the event at a log position."""
+    return conn.execute(select(leaves).where(leaves.c.position == position)).first()

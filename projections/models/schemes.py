@@ -180,3 +180,30 @@ def exposure(conn: Connection, scheme_id: str, on: date) -> Exposure:
     limit = None if multiple is None else multiple * row["paid_in_fen"]
     headroom = None if limit is None else limit - row["exposure_fen"]
     return Exposure(row["exposure_fen"], row["paid_in_fen"], multiple, limit, headroom)
+
+
+def page(conn: Connection, after: str | None, limit: int) -> list[dict[str, Any]]:
+    """Schemes in id order, after the cursor's id."""
+    query = select(schemes).order_by(schemes.c.scheme_id).limit(limit)
+    if after is not None:
+        query = query.where(schemes.c.scheme_id > after)
+    return [dict(row._mapping) for row in conn.execute(query)]
+
+
+def members_of(conn: Connection, scheme_id: str) -> list[Any]:
+    """A scheme's members, by role then party."""
+    return list(
+        conn.execute(
+            select(members)
+            .where(members.c.scheme_id == scheme_id)
+            .order_by(members.c.role, members.c.party_id)
+        )
+    )
+
+
+def rule_versions_of(conn: Connection, scheme_id: str, number: int | None = None) -> list[Any]:
+    """A scheme's rule versions in order (or the one numbered `number`)."""
+    query = select(rule_versions).where(rule_versions.c.scheme_id == scheme_id)
+    if number is not None:
+        query = query.where(rule_versions.c.number == number)
+    return list(conn.execute(query.order_by(rule_versions.c.number)))
