@@ -1,6 +1,6 @@
-"""The report queries of rule book §9 by their former names, for callers outside projections/ that
-still import them from here (the printed report, the error switch, the scheme routes, the
-features). Each query lives in its read model's module: new code imports it from there."""
+"""The report queries of rule book §9 under one roof, for readers outside projections/ (the printed
+report, the error switch, the scheme routes, the features). Each query is defined once, in its
+read model's module, and only named here."""
 
 from __future__ import annotations
 

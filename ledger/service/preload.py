@@ -61,27 +61,20 @@ def select_events_of(recorder: Any, ids: list[UUID]) -> list[StoredEvent] | None
     )
     if rows is None:
         return None
-    convert = recorder.convert_originator_id if isinstance(recorder, SQLiteAggregateRecorder) else None
-    return [
-        StoredEvent(convert(r[0]) if convert else r[0], r[1], r[2], bytes(r[3]) if not convert else r[3])
-        for r in rows
-    ]
+    return [StoredEvent(r[0], r[1], r[2], bytes(r[3])) for r in rows]
 
 
 def latest_versions(recorder: Any, ids: list[UUID]) -> dict[UUID, int] | None:
     """The version of the latest stored event of each of these aggregates (those with none are
     left out), in one query; None for a store this does not know."""
     rows = _select(recorder, "originator_id, MAX(originator_version)", ids, "GROUP BY originator_id")
-    if rows is None:
-        return None
-    if isinstance(recorder, SQLiteAggregateRecorder):
-        return {recorder.convert_originator_id(r[0]): r[1] for r in rows}
-    return {r[0]: r[1] for r in rows}
+    return None if rows is None else {r[0]: r[1] for r in rows}
 
 
 def _select(recorder: Any, columns: str, ids: list[UUID], tail: str) -> list[Any] | None:
-    """`SELECT columns FROM <the events table> WHERE originator_id IN ids tail`, as tuples, on the
-    recorder's own connection; None for a store other than SQLite and PostgreSQL."""
+    """`SELECT columns FROM <the events table> WHERE originator_id IN ids tail`, as tuples whose
+    first column (the aggregate's id) is a UUID, on the recorder's own connection; None for a store
+    other than SQLite and PostgreSQL."""
     if isinstance(recorder, SQLiteAggregateRecorder):
         marks = ",".join("?" * len(ids))
         statement = (
@@ -89,7 +82,8 @@ def _select(recorder: Any, columns: str, ids: list[UUID], tail: str) -> list[Any
         )
         with recorder.datastore.transaction(commit=False) as cursor:
             cursor.execute(statement, [i.hex for i in ids])
-            return [tuple(row) for row in cursor.fetchall()]
+            convert = recorder.convert_originator_id  # SQLite keeps ids as text
+            return [(convert(row[0]), *tuple(row)[1:]) for row in cursor.fetchall()]
     if isinstance(recorder, PostgresAggregateRecorder):
         from psycopg.rows import tuple_row
         from psycopg.sql import SQL, Identifier
