@@ -13,6 +13,7 @@ from fastapi import FastAPI, Request
 from fastapi.routing import APIRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+import console
 from api import errors, openapi
 from api.routes import audit, claims, health, loans, parties, reports, schemes
 from ledger.tape import TAPE_BYTES_MAX
@@ -116,7 +117,7 @@ def create_app(system: System, *, follow: bool = True) -> FastAPI:
         description=DESCRIPTION,
         lifespan=lifespan,
         openapi_url="/v1/openapi.json",
-        docs_url="/docs",
+        docs_url=None,  # the console serves /docs from its own files (console/pages/docs.py)
         redoc_url=None,
         openapi_tags=TAGS,
         generate_unique_id_function=operation_id,
@@ -131,8 +132,10 @@ def create_app(system: System, *, follow: bool = True) -> FastAPI:
     for module in (health, claims, loans, reports, schemes, parties, audit):
         app.include_router(module.router)
 
+    console.install(app)
     app.add_middleware(BoundedBodies)
     app.add_middleware(RequestIds)
+    app.add_middleware(console.ConsoleLayer)
     app.openapi = lambda: openapi.document(app)  # type: ignore[method-assign]
     return app
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import Annotated
 
@@ -27,6 +27,10 @@ from riskpool.bootstrap import System
 
 WAIT_SECONDS_MAX = 10.0
 JSON = "application/json"
+# The key of the ASGI scope's state under which a console page's in-process call to the API carries
+# its session's principal (console/client.py). Only code in this process can put an object in a
+# request's scope: an HTTP request from outside sets headers and a body, never this.
+CONSOLE_PRINCIPAL = "riskpool.console_principal"
 
 
 async def system(request: Request) -> System:
@@ -52,8 +56,12 @@ async def presented(
     """The principal of the bearer token, recognised from memory on the event loop when its key
     matched before (its credential is then confirmed by the read or the command, off the loop);
     otherwise authenticated against the store in a worker thread."""
-    token = credentials.credentials if credentials is not None else None
     request_id = request.state.request_id
+    session = request.scope["state"].get(CONSOLE_PRINCIPAL)
+    if session is not None:  # a console page's in-process call (console/client.py); never from outside
+        request.state.actor = session.actor
+        return Presented(replace(session.actor, request_id=request_id), session.credential)
+    token = credentials.credentials if credentials is not None else None
     ledger = request.app.state.system.ledger  # not a dependency: each costs a write a few µs
     found = ledger.recognise(token, request_id=request_id)
     if found is None:

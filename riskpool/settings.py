@@ -11,6 +11,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from ledger.service.application import DEFAULT_KEY_PEPPER
 
 DEFAULT_DATABASE_URL = "sqlite:///riskpool.db"
+CONSOLE_IDLE_SECONDS = 30 * 60  # a console session ends after this long without a request
 
 
 class Settings(BaseSettings):
@@ -29,6 +30,7 @@ class Settings(BaseSettings):
     key_pepper: str = DEFAULT_KEY_PEPPER.decode()
     audit_key_file: Path | None = None
     audit_heads_file: Path | None = None
+    console_idle_seconds: int = Field(default=CONSOLE_IDLE_SECONDS, ge=1, le=24 * 3600)
 
     def event_store_env(self) -> dict[str, str]:
         """The `eventsourcing` persistence settings for this database URL."""

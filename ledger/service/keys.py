@@ -99,9 +99,16 @@ class Keys(LedgerApplication):
     def authenticate(self, token: str | None, *, request_id: str = "") -> Actor:
         """The principal a bearer token stands for, as the store has it now, or `unauthenticated`,
         never saying which part of the token was wrong."""
+        return self.present(token, request_id=request_id).actor
+
+    def present(self, token: str | None, *, request_id: str = "") -> Presented:
+        """`authenticate`, keeping the credential the principal was read with, for a holder that
+        presents it again later without the token (a console session): each use confirms it, so
+        a revocation ends the session at its next request."""
         presented = self.recognise(token, request_id=request_id)
         if presented is not None:
-            return self.confirm(presented)
+            self.confirm(presented)
+            return presented
         key_id, secret = _parts(token)
         key: ApiKey | None = self.reading().find(key_uuid(key_id))
         hashed = self._hash(secret)
@@ -111,8 +118,9 @@ class Keys(LedgerApplication):
         if not key.admits(hashed):
             raise Unauthenticated()
         actor = Actor(key.principal_id, Role(key.role), key.party_id)
-        self._remember(key_id, _Verified(Credential(key.id, key.version), key.secret_hash, actor))
-        return replace(actor, request_id=request_id)
+        verified = _Verified(Credential(key.id, key.version), key.secret_hash, actor)
+        self._remember(key_id, verified)
+        return Presented(replace(actor, request_id=request_id), verified.credential)
 
     def confirm(self, presented: Presented) -> Actor:
         """The presented principal, once the store has no later fact of its key than the one its
