@@ -13,7 +13,7 @@ from starlette.concurrency import run_in_threadpool
 from console import i18n
 from console.i18n import _
 from console.session import SESSION_COOKIE, SIGN_IN_COOKIE
-from console.web import SessionDep, api, local_path, page, redirect, sessions, set_language
+from console.web import CsrfRefused, SessionDep, api, local_path, page, redirect, sessions, set_language
 from ledger.errors import LedgerError
 
 router = APIRouter(include_in_schema=False)
@@ -84,12 +84,14 @@ async def sign_in(
 
 @router.post("/sign-out")
 async def sign_out(request: Request) -> Response:
-    """Ends the session. It needs the session's CSRF token, so no other site can sign a user out;
-    without a session there is nothing to end."""
+    """Ends the session. It needs the session's CSRF token, so no other site can sign a user out
+    (refused like any forged form); without a session there is nothing to end."""
     session = sessions(request).find(request.cookies.get(SESSION_COOKIE))
-    form = await request.form()
-    sent = form.get("csrf")
-    if session is not None and isinstance(sent, str) and session.csrf_matches(sent):
+    if session is not None:
+        form = await request.form()
+        sent = form.get("csrf")
+        if not isinstance(sent, str) or not session.csrf_matches(sent):
+            raise CsrfRefused()
         sessions(request).close(session.id)
     response = redirect("/sign-in")
     response.delete_cookie(SESSION_COOKIE)

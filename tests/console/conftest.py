@@ -23,6 +23,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.api.conftest import api  # noqa: F401  (in-process: the API's pool on each store, a key per role)
 from tests.e2e.conftest import KEY_PEPPER, RISKPOOL, free_port
 
 HERE = Path(__file__).parent
