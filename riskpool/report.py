@@ -5,11 +5,42 @@ from __future__ import annotations
 from datetime import date
 
 from rich.console import Console
+from rich.measure import Measurement
 from rich.table import Table
 from sqlalchemy.engine import Connection
 
 from ledger.money import format_fen
 from projections import reports
+
+NAME_WIDTH_MIN = 12  # a name column narrower than this folds; no column is narrower
+
+
+def whole(table: Table, *figures: int) -> Table:
+    """A table whose figures are never cut, whatever the terminal's width: each figure column is
+    right-aligned, unwrapped and as wide as its widest figure; names fold onto further lines
+    instead (a cut amount, "13608532.…", reads as another amount). Print it with `print_whole`."""
+    for i, column in enumerate(table.columns):
+        cells = [len(str(cell)) for cell in column.cells]
+        if i in figures:
+            column.justify = "right"
+            column.no_wrap = True
+            column.min_width = max([len(str(column.header)), *cells])
+        else:
+            column.overflow = "fold"
+            column.min_width = min(max([len(str(column.header)), *cells]), NAME_WIDTH_MIN)
+    return table
+
+
+def print_whole(console: Console, table: Table) -> None:
+    """Prints a table at least as wide as its columns' minimum widths: on a terminal narrower than
+    that, its lines wrap there rather than a column being squeezed out or cut off."""
+    needed = Measurement.get(console, console.options.update(max_width=10_000), table).minimum
+    width = console.width
+    console.width = max(width, needed)  # Console.print's own `width` is capped at the console's
+    try:
+        console.print(table, crop=False)
+    finally:
+        console.width = width
 
 
 def render(console: Console, conn: Connection, scheme_id: str, today: date, *, heading: str = "") -> None:
@@ -41,7 +72,7 @@ def render(console: Console, conn: Connection, scheme_id: str, today: date, *, h
             format_fen(f.balance_fen),
             f"{f.drawdown_percent or '-'}%",
         )
-    console.print(funds)
+    print_whole(console, whole(funds, 1, 2, 3, 4, 5))
     owed = reports.owed(conn, scheme_id)
     debts = Table("who owes", "whom", "owed", "net between the two", title="What each party owes (yuan)")
     net = {(d.debtor, d.creditor): d.amount_fen for d in owed.net}
@@ -51,7 +82,7 @@ def render(console: Console, conn: Connection, scheme_id: str, today: date, *, h
         )
     if not owed.totals:
         debts.add_row("nobody owes anything", "", "", "")
-    console.print(debts)
+    print_whole(console, whole(debts, 2, 3))
     ratios = Table("subject", "role", "losses", "recovered", "over", "gross", "net", title="Loss ratios")
     for r in reports.loss_ratios(conn, scheme_id):
         ratios.add_row(
@@ -63,7 +94,7 @@ def render(console: Console, conn: Connection, scheme_id: str, today: date, *, h
             f"{r.gross_percent or '-'}%",
             f"{r.net_percent or '-'}%",
         )
-    console.print(ratios)
+    print_whole(console, whole(ratios, 2, 3, 4, 5, 6))
     breakers = Table("breaker", "state", "figure at trip", "threshold", "since", title="Circuit breakers")
     for b in reports.breakers(conn, scheme_id):
         state = "TRIPPED" if b["tripped"] else f"reset {b['reset_on']}"
@@ -76,7 +107,7 @@ def render(console: Console, conn: Connection, scheme_id: str, today: date, *, h
         )
     if not reports.breakers(conn, scheme_id):
         breakers.add_row("none has tripped", "", "", "", "")
-    console.print(breakers)
+    print_whole(console, whole(breakers, 2, 3, 4))
     progress, _ = reports.targets(conn, scheme_id)
     if progress:
         goals = Table("target", "by", "goal", "reached by then", "", title="Programme targets")
@@ -89,4 +120,4 @@ def render(console: Console, conn: Connection, scheme_id: str, today: date, *, h
                 f"{show(p.reached_by_then)} ({p.percent}%)",
                 "met" if p.met else "not met",
             )
-        console.print(goals)
+        print_whole(console, whole(goals, 1, 2, 3))

@@ -225,3 +225,34 @@ def test_every_file_the_ledger_writes_is_its_owners_alone(tmp_path: Path) -> Non
     for name in ("riskpool.db", "riskpool.projections.db"):
         for each in inside.glob(f"{name}*"):
             assert each.stat().st_mode & 0o077 == 0, (each.name, oct(each.stat().st_mode))
+
+
+def test_the_report_never_cuts_a_figure_on_a_narrow_terminal(tmp_path: Path) -> None:
+    """On an 80-column terminal the report once printed `13608532.…`: every amount and ratio of
+    every table is now printed whole, whatever the width (names fold onto further lines instead)."""
+    from projections import reports
+    from riskpool.bootstrap import build_system
+    from riskpool.settings import Settings
+
+    url = f"sqlite:///{tmp_path / 'riskpool.db'}"
+    assert runner.invoke(app, ["demo", "--seed", "2018"], env={"RISKPOOL_DATABASE_URL": url}).exit_code == 0
+    system = build_system(Settings(database_url=url))
+    with system.store.engine.connect() as conn:
+        funds = list(reports.funds(conn, "hebi-pilot-2018"))
+        ratios = list(reports.loss_ratios(conn, "hebi-pilot-2018"))
+    system.close()
+    from ledger.money import format_fen
+
+    figures = [format_fen(f.balance_fen) for f in funds] + [format_fen(f.payments_fen) for f in funds]
+    figures += [format_fen(r.loss_fen) for r in ratios] + [format_fen(r.base_fen) for r in ratios]
+    assert any(len(f) >= 11 for f in figures)
+    for width in ("80", "60"):
+        shown = runner.invoke(
+            app, ["report", "hebi-pilot-2018"], env={"RISKPOOL_DATABASE_URL": url, "COLUMNS": width}
+        )
+        assert shown.exit_code == 0, shown.output
+        assert "…" not in shown.output
+        for figure in figures:
+            assert figure in shown.output, (width, figure)
+        for fund in funds:  # no column is squeezed out: a fund's name of 12 characters shows whole
+            assert fund.party_id in shown.output, (width, fund.party_id)
