@@ -20,7 +20,8 @@ import httpx
 
 from bench.bare import read_rate
 from bench.common import Figure, Profile, Results, Sizes, Store, percentile
-from bench.pool import CLOCK_DAY, SCHEME, enrol_by_tapes, found, work_the_book
+from bench.console import measure_pages
+from bench.pool import BANKS, CLOCK_DAY, SCHEME, enrol_by_tapes, found, work_the_book
 from bench.server import serving, spying, summarise_stacks
 from ledger.actors import Actor, Role
 from projections.audit.verify import Verification, verify_log
@@ -130,17 +131,17 @@ def measure(store: Store, sizes: Sizes, results: Results, profile, progress) -> 
                 verify_all,
             )
 
-        # 7. Reports through the server.
-        token = system.ledger.issue_key(
-            Actor("bench-operator", Role.FUND_MANAGER, request_id="bench"),
-            role="regulator",
-            party_id=None,
-            name="bench regulator",
-        ).token
+        # 7. Reports, and 8. the console's pages, through the server.
+        operator = Actor("bench-operator", Role.FUND_MANAGER, request_id="bench")
+        tokens = {
+            role: system.ledger.issue_key(operator, role=role, party_id=party, name=f"bench {role}").token
+            for role, party in (("regulator", None), ("fund_manager", None), ("bank", BANKS[0]))
+        }
         system.runner.catch_up()
         system.close()
         with serving(["riskpool", "serve", "--insecure-dev-pepper"], settings) as (port, pid):
-            _reports(port, pid if profile else None, token, store, sizes, results, events)
+            _reports(port, pid if profile else None, tokens["regulator"], store, sizes, results, events)
+            measure_pages(port, tokens, store, sizes, results, events)
 
 
 RAW_PAGE = 10_000

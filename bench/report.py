@@ -10,7 +10,7 @@ from bench import scale
 from bench.analysis import BOTTLENECKS
 from bench.common import Figure, Results
 
-ORDER = ["commands", "tape", "catch-up", "api", "history", "audit verify", "reports"]
+ORDER = ["commands", "tape", "catch-up", "api", "history", "audit verify", "reports", "console"]
 TITLES = {
     "commands": "1. Commands",
     "tape": "2. Loan-tape import",
@@ -19,6 +19,7 @@ TITLES = {
     "history": "5. Cost against history",
     "audit verify": "6. Audit verify",
     "reports": "7. Reports",
+    "console": "8. Console pages",
 }
 
 

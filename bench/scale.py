@@ -42,7 +42,7 @@ def rate(results: Results, benchmark: str, store: str, unit: str) -> float | Non
 def render(results: Results) -> list[str]:
     stores = [s for s in ("sqlite", "postgres") if any(f.store == s for f in results.figures)]
     out = [
-        "## 8. Scale, projected from this run",
+        "## 9. Scale, projected from this run",
         "",
         "Worked from the rates above, on this 2-core machine: rebuilding the read models replays the "
         "log at the catch-up rate, verifying it reads every event at the verify rate, and a tape's "
