@@ -28,7 +28,7 @@ CONFLICTS = {
     "irreversible",
     "same_checker",
 }
-LEDGER_CODES = {"invalid_amount", "invalid_date", "invalid_uscc"}
+LEDGER_CODES = {"invalid_amount", "invalid_date", "invalid_uscc", "reason_required"}
 
 
 def status_of(code: str) -> int:

@@ -20,6 +20,7 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from ledger.calendar import parse_date
+from ledger.domain.guards import require_reason
 from ledger.errors import InvalidRequest, LedgerError
 from ledger.ids import ID_CHARS_MAX, REFERENCE_PATTERN
 from ledger.money import Money, format_fen, parse_fen
@@ -175,9 +176,18 @@ Name = Annotated[
         }
     ),
 ]
+def _reason(value: object, info: ValidationInfo) -> str:
+    """A reason as the rule book wants it: missing or blank is `reason_required` (§12), as the
+    service says it, not a malformed request; otherwise the one rule for free text."""
+    try:
+        return require_reason(value, what="this act")
+    except LedgerError as error:
+        raise PydanticCustomError(error.code, error.message) from None
+
+
 Reason = Annotated[
     str,
-    BeforeValidator(_text(REASON_CHARS_MAX, required=True)),
+    BeforeValidator(_reason),
     WithJsonSchema(
         {
             "type": "string",

@@ -307,3 +307,32 @@ def test_a_read_model_catching_up_is_not_served_as_current(funded: Api) -> None:
     system.runner.catch_up()
     again = funded.client.get(owed, headers=funded.as_("fm"))
     assert again.status_code == 200 and again.json() == current.json()
+
+
+@pytest.mark.parametrize("reason", ["", "   ", "\u200b", None])
+@pytest.mark.parametrize(
+    "path, body",
+    [
+        (f"/v1/schemes/{SCHEME}/breakers/bank_loss_rate:bank-a/reset", {"reset_on": "2019-01-02"}),
+        (
+            f"/v1/schemes/{SCHEME}/reversals",
+            {"fact_id": "city-fund:contribution:1", "reversed_on": "2019-01-02"},
+        ),
+    ],
+)
+def test_a_missing_or_blank_reason_is_reason_required_as_the_rule_book_says(
+    api: Api, path: str, body: dict, reason: str | None
+) -> None:
+    """Rule book §12: a rejection, breaker reset or reversal without a reason is `reason_required`
+    (the API answered `invalid_request` before), and records nothing."""
+    before = api.written()
+    sent = body | ({} if reason is None else {"reason": reason})
+    answer = api.post("fm", path, sent)
+    assert answer.status_code == 422, answer.text
+    problem = answer.json()
+    if reason is None:  # absent altogether: a malformed body, the field named
+        assert problem["errors"][0]["field"] == "body.reason"
+    else:
+        assert problem["code"] == "reason_required", problem
+        assert problem["errors"][0]["field"] == "body.reason"
+    assert api.written() == before
