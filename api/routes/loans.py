@@ -39,15 +39,17 @@ from ledger.commands import (
     WriteOff,
 )
 from ledger.domain.loan import STATES as loan_states
-from ledger.errors import InvalidRequest
+from ledger.errors import Forbidden, InvalidRequest
 from ledger.service import Enrolment
 from ledger.service.queries import HistoryEntry
 from ledger.tape import COLUMNS, TAPE_BYTES_MAX, read_tape
+from ledger.text import NAME_CHARS_MAX, character_problem, shown
 from projections.models import loans as loan_model, schemes as scheme_model
 
 router = APIRouter(prefix="/v1/schemes/{scheme_id}", tags=["loans"])
 TAPE_ROW = "HB2019-0001,鹤壁星河电子科技有限公司,91350100M000100Y43,tech_loan,ip_pledge,2000000.00,435,24,2019-02-01,direct,"  # noqa: E501
 TAPE_EXAMPLE = ",".join(COLUMNS) + "\n" + TAPE_ROW + "\n"
+USCC_PART_PATTERN = r"^[0-9A-Za-z]{1,18}$"  # the start of a USCC, to search by
 
 
 def loan_path(scheme_id: str, bank_id: str, loan_ref: str) -> str:
@@ -141,8 +143,27 @@ def list_loans(
     cursor: Cursor = None,
     bank_id: Annotated[Ref | None, Query()] = None,
     state: Annotated[Literal[loan_states] | None, Query()] = None,
+    loan_ref: Annotated[
+        Ref | None, Query(description="loans whose reference starts with this (letters in any case)")
+    ] = None,
+    borrower_name: Annotated[
+        str | None,
+        Query(
+            max_length=NAME_CHARS_MAX,
+            description="loans whose borrower's name holds this (not for a key that may not see borrowers)",
+        ),
+    ] = None,
+    borrower_uscc: Annotated[
+        str | None,
+        Query(
+            pattern=USCC_PART_PATTERN,
+            description="loans whose borrower's USCC starts with this (not for a key that may not see "
+            "borrowers)",
+        ),
+    ] = None,
 ) -> LoansPublic:
     after = decode_cursor(cursor, (str, str))
+    search = _borrower_search(read.actor, borrower_name, borrower_uscc)
     with read.engine.connect() as conn:
         scheme_model.scheme_row(conn, scheme_id)
         rows = loan_model.page(
@@ -151,12 +172,26 @@ def list_loans(
             access.loans(read.actor),
             bank_id=bank_id,
             state=state,
+            loan_ref=loan_ref,
+            **search,
             after=(after[0], after[1]) if after else None,
             limit=limit,
         )
     items = [_from_row(r, read.actor) for r in rows]
     last = [rows[-1]["bank_id"], rows[-1]["loan_ref"]] if len(rows) == limit else None
     return LoansPublic(items=items, next_cursor=encode_cursor(last) if last else None)
+
+
+def _borrower_search(actor: Actor, name: str | None, uscc: str | None) -> dict[str, str | None]:
+    """A search by borrower, refused to a key that may not see borrowers (which loans match would
+    tell it who borrowed)."""
+    if not name and not uscc:
+        return {}
+    if not access.sees_borrowers(actor):
+        raise Forbidden(f"a {actor.role} principal may not search loans by borrower", role=actor.role.value)
+    if name and (problem := character_problem(name)) is not None:
+        raise InvalidRequest(f"borrower_name {shown(name)} {problem}", field="borrower_name")
+    return {"borrower_name": (name.strip() or None) if name else None, "borrower_uscc": uscc or None}
 
 
 def _from_row(r: dict, actor: Actor) -> LoanPublic:

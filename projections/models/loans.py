@@ -227,11 +227,15 @@ def page(
     *,
     bank_id: str | None = None,
     state: str | None = None,
+    loan_ref: str | None = None,
+    borrower_name: str | None = None,
+    borrower_uscc: str | None = None,
     after: tuple[str, str] | None = None,
     limit: int = 100,
 ) -> list[dict[str, Any]]:
     """The loans of a scheme that `scope` lets its principal see, by bank and reference;
-    keyset-paginated on (bank_id, loan_ref)."""
+    keyset-paginated on (bank_id, loan_ref). A search by reference or USCC matches their start, by
+    borrower name any part of it; Latin letters match in either case on both stores."""
     assert 0 < limit <= PAGE_ITEMS_MAX
     query = select(loans).where(loans.c.scheme_id == scheme_id)
     if scope.bank_id is not None:
@@ -242,6 +246,12 @@ def page(
         query = query.where(loans.c.bank_id == bank_id)
     if state is not None:
         query = query.where(loans.c.state == state)
+    if loan_ref:
+        query = query.where(loans.c.loan_ref.istartswith(loan_ref, autoescape=True))
+    if borrower_name:
+        query = query.where(loans.c.borrower_name.icontains(borrower_name, autoescape=True))
+    if borrower_uscc:
+        query = query.where(loans.c.borrower_uscc.istartswith(borrower_uscc, autoescape=True))
     if after is not None:
         query = query.where(tuple_(loans.c.bank_id, loans.c.loan_ref) > tuple_(*after))
     query = query.order_by(loans.c.bank_id, loans.c.loan_ref).limit(limit)
