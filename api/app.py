@@ -168,6 +168,19 @@ class RequestIds:
             log_refusal(Request(scope), status)
 
 
+# A loan tape reaches the ledger as the API's body or as the console's upload form (the tape and the
+# form's few small fields): both may be as large as the largest tape.
+FORM_BYTES_MAX = 64 * 1024  # what a form adds to the file it carries
+
+
+def body_limit(path: str) -> int:
+    if path.endswith("/loan-tapes"):
+        return TAPE_BYTES_MAX
+    if path.endswith("/tapes"):
+        return TAPE_BYTES_MAX + FORM_BYTES_MAX
+    return BODY_BYTES_MAX
+
+
 class BoundedBodies:
     """Refuses a request body above its limit (1 MiB, 64 MiB for a loan tape) with 413
     `payload_too_large`: at once when its Content-Length says so, and otherwise (a chunked body) as
@@ -181,7 +194,7 @@ class BoundedBodies:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        limit = TAPE_BYTES_MAX if scope["path"].endswith("/loan-tapes") else BODY_BYTES_MAX
+        limit = body_limit(scope["path"])
         declared = dict(scope.get("headers") or []).get(b"content-length")
         if declared is not None and (not declared.isdigit() or int(declared) > limit):
             await _too_large(scope, send, limit)
@@ -214,6 +227,20 @@ class BoundedBodies:
 
 
 async def _too_large(scope: Scope, send: Send, limit: int) -> None:
+    if not scope["path"].startswith("/v1/"):  # a console page: a page saying so, in the user's language
+        page = console.too_large(scope, limit)
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 413,
+                "headers": [
+                    (b"content-type", b"text/html; charset=utf-8"),
+                    (b"content-length", str(len(page)).encode()),
+                ],
+            }
+        )
+        await send({"type": "http.response.body", "body": page})
+        return
     body = json.dumps(
         {
             "type": "https://riskpool-ledger.dev/errors/payload_too_large",

@@ -114,6 +114,20 @@ def install(app: FastAPI) -> None:
         )
 
 
+def too_large(scope: Scope, limit: int) -> bytes:
+    """The page answering a form whose body is above its limit (api/app.py, BoundedBodies)."""
+    request = Request(scope)
+    return page(
+        request,
+        "error.html",
+        session=sessions(request).find(request.cookies.get(SESSION_COOKIE)),
+        title=_("Refused"),
+        message=explain("payload_too_large", f"above {limit:,} bytes"),
+        code="payload_too_large",
+        status=413,
+    ).body
+
+
 def _quoted(path: str) -> str:
     from urllib.parse import quote
 

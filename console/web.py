@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
-from urllib.parse import quote, urlencode
+from urllib.parse import quote, urlencode, urlsplit
 
 from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -193,7 +193,14 @@ def page(
 
 
 def here(request: Request) -> str:
-    """This page's path and query, for `next=` links."""
+    """This page's path and query, for `next=` links. A page shown in answer to a form (a refusal)
+    stands at the form's POST path, which is no page to come back to: the page the form was on
+    (the Referer, sent for this site's own pages only) is."""
+    if request.method != "GET":
+        referer = urlsplit(request.headers.get("referer", ""))
+        if referer.netloc == request.url.netloc and referer.path:
+            return local_path(referer.path + (f"?{referer.query}" if referer.query else ""))
+        return "/"
     return request.url.path + (f"?{request.url.query}" if request.url.query else "")
 
 

@@ -235,3 +235,24 @@ def test_an_xlsx_download_holds_text_as_text_and_amounts_to_the_fen():
     assert [f"{Decimal(repr(r[1])):.2f}" for r in values[1:]] == ["-1234567.89", "9999999999999.99", "0.01"]
     for row in sheet.iter_rows(min_row=2):
         assert row[0].data_type == "s" and row[1].data_type == "n"
+
+
+def test_a_form_above_its_limit_is_a_page_saying_so_and_a_tape_form_takes_a_large_tape(api: Api):
+    client = api.client
+    csrf = sign_in(client, api.tokens["bank-a"])
+    big = b"x" * (2 * 1024 * 1024)
+    refused = client.post(
+        f"/schemes/{SCHEME}/contributions", content=big, headers={"Content-Type": "text/plain"}
+    )
+    assert refused.status_code == 413
+    assert refused.headers["content-type"].startswith("text/html") and "文件过大" in refused.text
+    # a 2 MiB tape is no reason to refuse the console's upload form (limited like the API's tapes):
+    # it reaches the form's route, which here refuses the forged token and records nothing
+    before = api.written()
+    answer = client.post(
+        f"/schemes/{SCHEME}/tapes",
+        data={"csrf": csrf + "x"},
+        files={"file": ("tape.csv", big, "text/csv")},
+    )
+    assert answer.status_code == 403
+    assert api.written() == before
