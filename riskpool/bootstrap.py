@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import stat
+from collections.abc import Sequence
 from functools import cached_property
 from pathlib import Path
 
@@ -12,7 +13,8 @@ from sqlalchemy.pool import StaticPool
 
 from ledger.calendar import Clock, today_in_china
 from ledger.service import Ledger
-from projections.audit.heads import Signer
+from projections.audit.heads import Signer, TreeHead
+from projections.audit.verify import Verification, verify_log
 from projections.runner import Runner
 from projections.store import ProjectionStore, make_engine
 from riskpool.settings import Settings
@@ -59,6 +61,19 @@ class System:
     @cached_property
     def runner(self) -> Runner:
         return Runner(self.ledger, self.store, signer=self.signer)
+
+    def verify(self, digests: Sequence[TreeHead] = ()) -> Verification:
+        """The whole log checked against its Merkle tree and signed heads (`riskpool audit verify`,
+        `GET /v1/audit/verification`), and that it extends each head kept outside (`digests`)."""
+        signer = self.signer
+        return verify_log(
+            self.ledger.recorder,
+            self.store.engine,
+            public_key=signer.public_hex,
+            signed=signer.signed(),
+            blocks=signer.blocks(),
+            digests=list(digests),
+        )
 
     def close(self) -> None:
         opened = vars(self)

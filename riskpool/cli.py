@@ -17,6 +17,7 @@ from ledger.rules import Publication, check_rule_version, load_document
 from ledger.text import check_strings
 from projections.audit.heads import SealRefused
 from projections.audit.tables import model as audit_model
+from projections.audit.verify import first_difference
 from projections.check import differences
 from projections.registry import MODELS
 from projections.replay import as_of
@@ -25,7 +26,6 @@ from riskpool.cli_audit import (
     NewChain,
     Reason,
     audit_app,
-    first_difference,
     new_chain_reason,
     refuse_seal,
     show,

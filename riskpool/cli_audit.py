@@ -14,7 +14,7 @@ from rich.markup import escape
 
 from projections.audit.export import ExportRefused, export
 from projections.audit.heads import SealRefused, latest, rotate_key_file
-from projections.audit.verify import Verification, verify_log
+from projections.audit.verify import Verification, first_difference
 from riskpool.bootstrap import System
 from riskpool.cli_common import DatabaseUrl, catch_up, console, opened, refuse
 from riskpool.witness import WitnessRefused, kept_heads, witness
@@ -42,15 +42,7 @@ Reason = Annotated[str | None, typer.Option(help="Why a new chain is started (re
 
 
 def verification(system: System, digest: Path | None = None) -> Verification:
-    signer = system.runner.signer
-    return verify_log(
-        system.ledger.recorder,
-        system.store.engine,
-        public_key=signer.public_hex,
-        signed=signer.signed(),
-        blocks=signer.blocks(),
-        digests=kept_heads(digest) if digest else [],
-    )
+    return system.verify(digests=kept_heads(digest) if digest else [])
 
 
 def show(result: Verification) -> None:
@@ -58,20 +50,6 @@ def show(result: Verification) -> None:
         console.print(f"[red]FAILED[/red] {escape(str(finding))}", highlight=False)
     for notice in result.notices[:20]:
         console.print(f"[yellow]notice[/yellow] {notice}", highlight=False)
-
-
-def first_difference(result: Verification) -> str:
-    """The narrowest place a finding names: an exact position, or the smallest range."""
-    located = sorted(
-        (f for f in result.findings if f.position is not None),
-        key=lambda f: (f.until if f.until is not None else f.position, f.position),
-    )
-    if not located:
-        return "no position is named"
-    first = located[0]
-    if first.until is not None and first.until != first.position:
-        return f"the first difference lies between positions {first.position} and {first.until}"
-    return f"the first position that differs is {first.position}"
 
 
 def new_chain_reason(new_chain: bool, reason: str | None) -> str | None:

@@ -1,34 +1,53 @@
-"""The audit API, for regulators and fund managers: the complete history, filtered; any aggregate
-as it stood; signed tree heads; inclusion and consistency proofs."""
+"""The audit API, for regulators and fund managers: the complete history, filtered, with what each
+event carries; any aggregate as it stood; signed tree heads; inclusion and consistency proofs; the
+log verified as `riskpool audit verify` verifies it; and, for a regulator, the export that
+`riskpool audit export` writes."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+import logging
+import threading
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from tempfile import SpooledTemporaryFile
+from typing import IO, Annotated, Any
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Path, Query, Request
+from fastapi.responses import StreamingResponse
 
 from api.deps import POSITION_MAX, CaughtUp, Cursor, Limit, Principal, SystemDep
 from api.routes import READ, problems
 from api.schemas.audit import (
     AggregateAsOf,
+    AuditAmount,
     AuditEvent,
     AuditEventsPublic,
     ConsistencyProof,
     InclusionProof,
     PublicKey,
     TreeHeadPublic,
+    VerificationFinding,
+    VerificationPublic,
 )
 from api.schemas.common import Day, Ref, decode_cursor, encode_cursor
 from ledger import access
-from ledger.errors import InvalidRequest, UnknownFact
+from ledger.actors import Role, require_role
+from ledger.errors import InvalidRequest, UnknownFact, UnknownScheme
 from ledger.ids import ID_CHARS_MAX, REFERENCE_CHARS_MAX
 from projections.audit import model as audit_model
+from projections.audit.export import ExportRefused, export
 from projections.audit.heads import heads, latest
 from projections.audit.merkle import Tree
+from projections.audit.reading import states_at
+from projections.audit.verify import first_difference
+from projections.runner import ProjectionTimeout
+from riskpool.bootstrap import System
 
 router = APIRouter(prefix="/v1/audit", tags=["audit"])
+log = logging.getLogger("riskpool.audit")
 
 
 @router.get(
@@ -54,6 +73,12 @@ def list_audit_events(
     ] = None,
     from_date: Annotated[Day | None, Query(description="business dates from this day")] = None,
     to_date: Annotated[Day | None, Query(description="business dates up to this day")] = None,
+    from_position: Annotated[
+        int | None, Query(ge=1, le=POSITION_MAX, description="log positions from this one")
+    ] = None,
+    to_position: Annotated[
+        int | None, Query(ge=1, le=POSITION_MAX, description="log positions up to this one")
+    ] = None,
 ) -> AuditEventsPublic:
     access.require_auditor(actor)
     after = decode_cursor(cursor, (int,))
@@ -73,10 +98,15 @@ def list_audit_events(
             to_date=to_date,
             after=after[0] if after else None,
             limit=limit,
+            from_position=from_position,
+            to_position=to_position,
         )
+    states = states_at(system.ledger.recorder, [found["position"] for found in rows])
     items = []
     for found in rows:
         fields = {k: v for k, v in found.items() if k in AuditEvent.model_fields}
+        state = states.get(found["position"])
+        party, reason, amounts = audit_model.carried(state) if state is not None else (None, None, [])
         items.append(
             AuditEvent(
                 **fields
@@ -84,6 +114,9 @@ def list_audit_events(
                     "leaf_hash": found["hash"],
                     "reversed_by": found["reversed_position"],
                     "business_date": str(found["business_date"]),
+                    "party_id": party,
+                    "reason": reason,
+                    "amounts": [AuditAmount(**a) for a in amounts],
                 }
             )
         )
@@ -243,3 +276,207 @@ def get_consistency_proof(
 )
 def get_public_key(system: SystemDep) -> PublicKey:
     return PublicKey(algorithm="Ed25519", public_key=system.runner.signer.public_hex)
+
+
+# Verifying the log reads and hashes every stored event: about 200,000 events a second on one core
+# (BENCHMARKS.md, "Audit verify"), so seconds to minutes for a large log. Its cost is bounded here:
+# - one run at a time in the process;
+# - a run's result is reused while it is younger than VERIFY_MIN_SECONDS and ten times its own run
+#   time, and, while the log and its signed heads have not moved, younger than VERIFY_REUSE_SECONDS
+#   (and ten times its run time): verification takes at most a tenth of one core however often it
+#   is asked;
+# - once a result is too old, the next request starts a new run in the background and is answered
+#   with the last result (`reused`, `running`): no request waits for a run but the very first.
+VERIFY_MIN_SECONDS = 10.0
+VERIFY_REUSE_SECONDS = 60.0
+VERIFY_SHARE = 10  # a run's result stands for at least this many times its run time
+VERIFY_FINDINGS_MAX = 100
+
+
+class _Verifications:
+    def __init__(self) -> None:
+        self.lock = threading.Lock()  # guards what follows
+        self.first = threading.Lock()  # held by the first run, which requests wait for
+        self.last: VerificationPublic | None = None
+        self.when = float("-inf")
+        self.log: tuple[int, int] = (-1, -1)  # (the log's end, the latest head's sequence) it verified
+        self.running = False
+
+    def stale(self, log: tuple[int, int]) -> bool:
+        if self.last is None:
+            return True
+        age, floor = time.monotonic() - self.when, VERIFY_SHARE * self.last.seconds
+        if age < max(VERIFY_MIN_SECONDS, floor):
+            return False
+        return log != self.log or age >= max(VERIFY_REUSE_SECONDS, floor)
+
+
+def _verifications(request: Request) -> _Verifications:
+    state = request.app.state
+    found = getattr(state, "audit_verifications", None)
+    if found is None:
+        found = state.audit_verifications = _Verifications()
+    return found
+
+
+@router.get(
+    "/verification",
+    response_model=VerificationPublic,
+    responses=READ,
+    summary="The log verified as `riskpool audit verify` verifies it: the last run's result, a new run "
+    "started in the background once it is old (at most a tenth of a core is spent verifying)",
+)
+def get_verification(request: Request, system: SystemDep, actor: Principal) -> VerificationPublic:
+    access.require_auditor(actor)
+    runs = _verifications(request)
+    now = _log_now(system)
+    with runs.lock:
+        if runs.last is not None:
+            if runs.stale(now) and not runs.running:
+                runs.running = True
+                threading.Thread(
+                    target=_verify_in_background, args=(system, runs), name="audit-verify", daemon=True
+                ).start()
+            return runs.last.model_copy(update={"reused": True, "running": runs.running})
+    with runs.first:  # no result yet: this request runs the first (the others wait for it)
+        if runs.last is None:
+            _verify(system, runs)
+    assert runs.last is not None
+    return runs.last
+
+
+def _log_now(system: System) -> tuple[int, int]:
+    head = latest(system.store.engine)
+    return (system.ledger.recorder.max_notification_id() or 0, head.sequence if head else 0)
+
+
+def _verify_in_background(system: System, runs: _Verifications) -> None:
+    try:
+        _verify(system, runs)
+    except Exception:  # a failed run leaves the last result; the next request tries again
+        log.exception("verifying the log failed")
+    finally:
+        with runs.lock:
+            runs.running = False
+
+
+def _verify(system: System, runs: _Verifications) -> None:
+    """Run what `riskpool audit verify` runs, and keep its result."""
+    log_then = _log_now(system)
+    started = time.monotonic()
+    result = system.verify()
+    seconds = time.monotonic() - started
+    found = VerificationPublic(
+        ok=result.ok,
+        events=result.events,
+        sealed=result.sealed,
+        unsealed=result.unsealed,
+        heads_checked=result.heads_checked,
+        findings=[
+            VerificationFinding(position=f.position, until=f.until, kind=f.kind, detail=f.detail)
+            for f in result.findings[:VERIFY_FINDINGS_MAX]
+        ],
+        findings_total=len(result.findings),
+        first_difference=None if result.ok else first_difference(result),
+        notices=result.notices[:VERIFY_FINDINGS_MAX],
+        log_end=log_then[0],
+        checked_at=datetime.now(UTC).isoformat(),
+        seconds=round(seconds, 3),
+        reused=False,
+        running=False,
+    )
+    with runs.lock:
+        runs.last, runs.when, runs.log = found, time.monotonic(), log_then
+
+
+EXPORT_ATTEMPTS = 3
+EXPORT_IN_MEMORY_BYTES = 16 * 1024 * 1024  # a larger export is spooled to a temporary file
+EXPORT_CHUNK_BYTES = 256 * 1024
+NDJSON = "application/x-ndjson"
+
+
+@router.get(
+    "/export",
+    response_class=StreamingResponse,
+    responses=problems(401, 403, 404, 409, 422, 503)
+    | {
+        200: {
+            "description": "JSON Lines: one line per event, then the signed tree head (check it with "
+            "tools/verify_export.py)",
+            "content": {NDJSON: {"schema": {"type": "string"}}},
+            "headers": {
+                "Content-Disposition": {
+                    "description": "the file's name",
+                    "schema": {
+                        "type": "string",
+                        "examples": ['attachment; filename="riskpool-export-3796.jsonl"'],
+                    },
+                }
+            },
+        }
+    },
+    summary="The history as `riskpool audit export` writes it, sealed by a tree head signed now (regulator)",
+)
+def export_history(
+    system: SystemDep,
+    actor: Principal,
+    scheme_id: Annotated[
+        Ref | None, Query(description="only this scheme's events, with their proofs")
+    ] = None,
+) -> StreamingResponse:
+    """As the CLI exports: the tree brought up to the end of the log and a head sealed over it
+    (the one sealed last, if the tree has not grown since), then every event up to that head. The
+    export is written whole before the first byte is sent (a failure is a problem answer, never a
+    cut file); should the runner project new events meanwhile, which the export would not match,
+    it is sealed and written again."""
+    require_role(actor, Role.REGULATOR, action="export the audit trail")
+    spool: IO[bytes] = SpooledTemporaryFile(max_size=EXPORT_IN_MEMORY_BYTES, mode="w+b")  # noqa: SIM115
+    try:
+        head = _export_sealed(system, spool, scheme_id)
+    except BaseException:
+        spool.close()
+        raise
+    name = f"riskpool-export-{scheme_id or 'all'}-{head.size}.jsonl"
+    return StreamingResponse(
+        _chunks(spool),
+        media_type=NDJSON,
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
+
+
+def _export_sealed(system: System, spool: IO[bytes], scheme_id: str | None) -> Any:
+    import io
+
+    for _ in range(EXPORT_ATTEMPTS):
+        system.runner.wait_for(system.ledger.recorder.max_notification_id() or 0, timeout=10)
+        head = system.runner.seal()
+        if head is None:
+            raise UnknownFact("the log is empty: there is nothing to export")
+        spool.seek(0)
+        spool.truncate()
+        text = io.TextIOWrapper(spool, encoding="utf-8", newline="\n", write_through=True)
+        try:
+            export(system.ledger.recorder, system.store.engine, head, text, scheme_id=scheme_id)
+        except ExportRefused as refused:
+            if _tree_size(system) == head.size:  # not the tree moving: the scheme has no event
+                raise UnknownScheme(str(refused)) from None
+            continue
+        finally:
+            text.detach()
+        if _tree_size(system) == head.size:
+            spool.seek(0)
+            return head
+    raise ProjectionTimeout("the log grew during each attempt to export it: try again")
+
+
+def _tree_size(system: System) -> int:
+    with system.store.engine.connect() as conn:
+        return Tree(conn).size
+
+
+def _chunks(spool: IO[bytes]) -> Iterator[bytes]:
+    try:
+        while chunk := spool.read(EXPORT_CHUNK_BYTES):
+            yield chunk
+    finally:
+        spool.close()

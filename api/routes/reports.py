@@ -7,6 +7,7 @@ party reads its own figures only.
 from __future__ import annotations
 
 from dataclasses import asdict
+from decimal import Decimal
 from typing import Any
 
 from fastapi import APIRouter
@@ -16,13 +17,16 @@ from api.routes import READ
 from api.schemas.common import Ref, yuan
 from api.schemas.reports import (
     BalancesReport,
+    BreakerFiguresReport,
     BreakersReport,
     ClaimsQueueReport,
     ExposureReport,
+    FundHistoryReport,
     FundsReport,
     LoanBookReport,
     LossRatiosReport,
     OwedReport,
+    SettlementsReport,
     TargetsReport,
 )
 from ledger import access
@@ -202,3 +206,57 @@ def get_targets_report(scheme_id: Ref, read: ReadCall) -> dict[str, Any]:
         "targets": rows,
         "years": [_amounts({k: v for k, v in y.items() if k != "scheme_id"}) for y in years],
     }
+
+
+@router.get(
+    "/fund-history",
+    response_model=FundHistoryReport,
+    responses=READ,
+    summary="Government funds month by month: in, out and the balance at each month's end",
+)
+def get_fund_history_report(scheme_id: Ref, read: ReadCall) -> dict[str, Any]:
+    only = access.report_rows(read.actor, "funds")
+    with read.engine.connect() as conn:
+        meta = _meta(read, scheme_id, conn)
+        rows = [
+            _amounts(asdict(m))
+            for m in journal.fund_history(conn, scheme_id, read.today)
+            if _mine(only, m.party_id)
+        ]
+    return meta | {"months": rows}
+
+
+@router.get(
+    "/breaker-figures",
+    response_model=BreakerFiguresReport,
+    responses=READ,
+    summary="Every circuit breaker's figure now, its threshold and how far it is from tripping",
+)
+def get_breaker_figures_report(scheme_id: Ref, read: ReadCall) -> dict[str, Any]:
+    only = access.report_rows(read.actor, "breakers")
+    with read.engine.connect() as conn:
+        meta = _meta(read, scheme_id, conn)
+        found = [b for b in breakers.figures(conn, scheme_id, read.today) if _mine(only, b.party_id)]
+    rows = []
+    for b in found:
+        row = _amounts(asdict(b))
+        threshold = None if b.threshold_bp is None else f"{b.threshold_bp // 100}.{b.threshold_bp % 100:02d}"
+        room = None
+        if threshold is not None and b.figure_percent is not None:
+            room = f"{Decimal(threshold) - Decimal(b.figure_percent):.2f}"
+        rows.append(row | {"threshold_percent": threshold, "room_percent": room})
+    return meta | {"breakers": rows}
+
+
+@router.get(
+    "/settlements",
+    response_model=SettlementsReport,
+    responses=READ,
+    summary="The settlement payments made on claims, reversed ones with their reversal",
+)
+def get_settlements_report(scheme_id: Ref, read: ReadCall) -> dict[str, Any]:
+    only = access.report_rows(read.actor, "owed")
+    with read.engine.connect() as conn:
+        meta = _meta(read, scheme_id, conn)
+        rows = [_amounts(asdict(p)) for p in journal.settlement_payments(conn, scheme_id, party_id=only)]
+    return meta | {"payments": rows}

@@ -7,7 +7,20 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from api.schemas.common import Instant
+from api.schemas.common import Amount, Instant
+
+
+class AuditAmount(BaseModel):
+    name: str = Field(
+        examples=["principal"],
+        description="the stored field without `_fen` (principal, interest, amount, outstanding, claimed, "
+        "gross, costs, net …); `allocations` or `parts` for one party's share; `parts.allocated` "
+        "(split, cut, overflow) for one party's figures of an approval",
+    )
+    party_id: str | None = Field(
+        examples=[None], description="the party this amount is of; null: the event's own"
+    )
+    amount: Amount
 
 
 class AuditEvent(BaseModel):
@@ -25,7 +38,21 @@ class AuditEvent(BaseModel):
     reverses: str | None = Field(
         examples=["bank-a:L1:repayment:1"], description="the fact this reversal reverses"
     )
+    reverses_position: int | None = Field(
+        default=None, examples=[1230], description="for a reversal: the position of the fact it reverses"
+    )
     reversed_by: int | None = Field(examples=[None], description="the position of the reversal of this fact")
+    party_id: str | None = Field(
+        default=None,
+        examples=["hebi-finance"],
+        description="the party the fact names (who paid, contributed …)",
+    )
+    reason: str | None = Field(default=None, examples=[None], description="the reason the fact gives, if any")
+    amounts: list[AuditAmount] = Field(
+        default=[],
+        examples=[[{"name": "principal", "party_id": None, "amount": "100000.00"}]],
+        description="every amount the event carries, in yuan, as its stored state says it",
+    )
     principal_id: str = Field(examples=["k-3f2a9c1b7d04"])
     role: str = Field(examples=["bank"])
     actor_party_id: str | None = Field(examples=["bank-a"])
@@ -87,3 +114,47 @@ class ConsistencyProof(BaseModel):
 class PublicKey(BaseModel):
     algorithm: str = Field(examples=["Ed25519"])
     public_key: str = Field(examples=["3b6a…"], description="raw 32-byte key, hex")
+
+
+class VerificationFinding(BaseModel):
+    position: int | None = Field(examples=[1234], description="the first position concerned, if one is named")
+    until: int | None = Field(
+        examples=[None], description="the last position of a range the difference lies in"
+    )
+    kind: str = Field(
+        examples=["edited"],
+        description="edited, deleted, inserted, reordered, truncated, differs, tree_head, no_heads, digest "
+        "or audit_tables",
+    )
+    detail: str = Field(
+        examples=["Repaid of aggregate 4cd6… version 3 no longer hashes to the leaf recorded for it"]
+    )
+
+
+class VerificationPublic(BaseModel):
+    """What `riskpool audit verify` finds, run by the server: every leaf recomputed from the
+    stored events, the chain of signed tree heads checked against the signer's own record."""
+
+    ok: bool = Field(examples=[True])
+    events: int = Field(examples=[3796], description="events whose leaves were recomputed")
+    sealed: int = Field(examples=[3796], description="events the recorded tree holds")
+    unsealed: int = Field(examples=[0], description="events after the last recorded leaf")
+    heads_checked: int = Field(examples=[2])
+    findings: list[VerificationFinding] = Field(
+        examples=[[]], description="every difference, in the order found (at most 100)"
+    )
+    findings_total: int = Field(examples=[0])
+    first_difference: str | None = Field(
+        examples=[None], description="the narrowest place the findings name, as the CLI says it"
+    )
+    notices: list[str] = Field(examples=[[]], description="new chains and key rotations, for the record")
+    log_end: int = Field(examples=[3796], description="the last position of the log when the run started")
+    checked_at: Instant = Field(examples=["2020-12-31T16:00:00.000000+00:00"])
+    seconds: float = Field(examples=[0.41], description="how long the run took")
+    reused: bool = Field(
+        examples=[False],
+        description="true when this is the result of an earlier run, not of a run made for this request",
+    )
+    running: bool = Field(
+        default=False, examples=[False], description="true while a new run is under way in the background"
+    )

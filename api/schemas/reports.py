@@ -156,6 +156,65 @@ class TargetsReport(ReportMeta):
     years: list[YearPublic]
 
 
+class FundMonthPublic(BaseModel):
+    party_id: str = Field(examples=["city-fund"])
+    month: str = Field(pattern=r"^[0-9]{4}-[0-9]{2}$", examples=["2019-06"], description="YYYY-MM")
+    contributions: Amount = Field(examples=["500000.00"], description="paid in during the month")
+    payments: Amount = Field(examples=["120000.00"], description="settlement payments from the fund")
+    recoveries_in: Amount = Field(examples=["0.00"], description="recovery parts paid into the fund")
+    balance: Amount = Field(examples=["1380000.00"], description="at the month's end")
+
+
+class FundHistoryReport(ReportMeta):
+    months: list[FundMonthPublic] = Field(
+        description="by fund then month, every month from the scheme's first fund movement to today's"
+    )
+
+
+class BreakerFigurePublic(BaseModel):
+    breaker: str = Field(examples=["fund_drawdown:city-fund"])
+    kind: str = Field(examples=["fund_drawdown"])
+    party_id: str = Field(examples=["city-fund"])
+    figure: Amount = Field(examples=["600000.00"], description="the breaker's figure now (rule book §8)")
+    base: Amount = Field(examples=["1500000.00"])
+    figure_percent: Percent | None = Field(examples=["40.00"], description="null over a zero base")
+    year: int | None = Field(examples=[None], description="an insurer's loss ratio: the year measured")
+    rule_version: int | None = Field(examples=[2], description="the rule version in force today")
+    threshold_bp: int | None = Field(examples=[5000], description="null: this breaker never trips")
+    threshold_percent: Percent | None = Field(examples=["50.00"])
+    over: bool = Field(description="the figure is over the threshold now")
+    room: Amount | None = Field(
+        examples=["149999.99"],
+        description="how much the figure may still grow and stay clear; negative: over by that much; "
+        "null with no threshold or over a zero base (any positive figure is over)",
+    )
+    room_percent: Percent | None = Field(
+        examples=["10.00"], description="threshold minus figure, in percentage points"
+    )
+    tripped: bool
+    tripped_on: date | None = Field(examples=[None])
+    reset_on: date | None = Field(examples=[None])
+
+
+class BreakerFiguresReport(ReportMeta):
+    breakers: list[BreakerFigurePublic]
+
+
+class SettlementPaymentPublic(BaseModel):
+    fact_id: str = Field(examples=["bank-a:L1:claim:1:payment:1"])
+    claim_id: str = Field(examples=["bank-a:L1:claim:1"])
+    party_id: str = Field(examples=["city-fund"], description="who paid its share")
+    bank_id: str = Field(examples=["bank-a"], description="the claim's bank, paid")
+    amount: Amount = Field(examples=["123456.79"])
+    paid_on: date = Field(examples=["2019-11-01"])
+    reversed_on: date | None = Field(examples=[None])
+    reason: str | None = Field(examples=[None], description="the reversal's reason")
+
+
+class SettlementsReport(ReportMeta):
+    payments: list[SettlementPaymentPublic] = Field(description="in the order they were recorded")
+
+
 class PartiesPublic(BaseModel):
     items: list[PartyPublic]
     next_cursor: str | None = Field(default=None, examples=["WyJiYW5rLWEiXQ"])

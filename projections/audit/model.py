@@ -14,7 +14,9 @@ from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.engine import Connection
+from sqlalchemy.orm import aliased
 
+from ledger.money import format_fen
 from projections.audit import merkle
 from projections.audit.index import index
 from projections.audit.tables import audit_event_parties, audit_events, leaves, model, scheme_trees
@@ -71,17 +73,28 @@ def events(
     to_date: date | None,
     after: int | None,
     limit: int,
+    from_position: int | None = None,
+    to_position: int | None = None,
 ) -> list[dict[str, Any]]:
     """A page of the audit index in log order, after position `after`: each event with its leaf
-    hash and, for a fact later reversed, the reversal's position. `filters` match columns of
-    FILTERS exactly; `party_id` the events that concern the party."""
+    hash; for a fact later reversed, the reversal's position (`reversed_position`); for a
+    reversal, the position of the fact it reverses (`reverses_position`). `filters` match columns
+    of FILTERS exactly; `party_id` the events that concern the party; the dates bound the business
+    date and the positions the log position (both ends included)."""
     e = audit_events
+    reversed_fact = aliased(facts)
     query = (
-        select(e, leaves.c.hash, facts.c.reversed_position)
+        select(
+            e, leaves.c.hash, facts.c.reversed_position, reversed_fact.c.position.label("reverses_position")
+        )
         .join(leaves, leaves.c.leaf_index == e.c.leaf_index)
         .outerjoin(
             facts,
             (facts.c.scheme_id == e.c.scheme_id) & (facts.c.fact_id == e.c.fact_id) & e.c.reverses.is_(None),
+        )
+        .outerjoin(
+            reversed_fact,
+            (reversed_fact.c.scheme_id == e.c.scheme_id) & (reversed_fact.c.fact_id == e.c.reverses),
         )
     )
     for name, value in filters.items():
@@ -96,9 +109,58 @@ def events(
         query = query.where(e.c.business_date >= from_date)
     if to_date is not None:
         query = query.where(e.c.business_date <= to_date)
+    if from_position is not None:
+        query = query.where(e.c.position >= from_position)
+    if to_position is not None:
+        query = query.where(e.c.position <= to_position)
     if after is not None:
         query = query.where(e.c.position > after)
     return [dict(row._mapping) for row in conn.execute(query.order_by(e.c.position).limit(limit))]
+
+
+# What an event carries, read from its stored state for the history's readers: the party it names,
+# the reason it gives, and its amounts. Amounts are the state's whole-fen integers (`*_fen`), as
+# yuan; per party where the state splits one (`allocations`, a recovery's `parts`: party → fen) or
+# lists each party's figures (an approval's `parts`: one entry per party).
+FEN = "_fen"
+
+
+def carried(state: bytes) -> tuple[str | None, str | None, list[dict[str, str | None]]]:
+    """(party named, reason given, amounts) of an event's stored state; each amount is its name
+    (the field without `_fen`; `field.figure` inside a list of parties' figures), the party it is
+    of (None for the event's own), and the yuan string."""
+    import json
+
+    decoded = json.loads(state)
+    party = decoded.get("party_id")
+    reason = decoded.get("reason")
+    amounts: list[dict[str, str | None]] = []
+    for name, value in decoded.items():
+        if name.endswith(FEN) and _whole(value):
+            amounts.append({"name": name[: -len(FEN)], "party_id": None, "amount": format_fen(value)})
+        elif isinstance(value, dict) and value and all(_whole(v) for v in value.values()):
+            amounts += [{"name": name, "party_id": str(p), "amount": format_fen(v)} for p, v in value.items()]
+        elif isinstance(value, list):
+            for entry in value:
+                if isinstance(entry, dict) and isinstance(entry.get("party_id"), str):
+                    amounts += [
+                        {
+                            "name": f"{name}.{k[: -len(FEN)]}",
+                            "party_id": entry["party_id"],
+                            "amount": format_fen(v),
+                        }
+                        for k, v in entry.items()
+                        if k.endswith(FEN) and _whole(v)
+                    ]
+    return (
+        party if isinstance(party, str) else None,
+        reason if isinstance(reason, str) else None,
+        amounts,
+    )
+
+
+def _whole(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
 
 
 def version_on(conn: Connection, originator_id: str, business_date: date) -> int | None:

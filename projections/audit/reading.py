@@ -368,3 +368,34 @@ def close_items(items: Iterator[Any]) -> None:
     close = getattr(items, "close", None)
     if close is not None:
         close()
+
+
+def states_at(recorder: ApplicationRecorder, positions: list[int]) -> dict[int, bytes]:
+    """The stored state of the event at each of these log positions (a page of the audit index),
+    in one query on SQLite and PostgreSQL; through the library, one position at a time, elsewhere
+    (the in-memory store). A position the store does not hold is left out."""
+    if not positions:
+        return {}
+    sqlite_, postgres = sys.modules.get("eventsourcing.sqlite"), sys.modules.get("eventsourcing.postgres")
+    if sqlite_ is not None and isinstance(recorder, sqlite_.SQLiteApplicationRecorder):
+        marks = ",".join("?" * len(positions))
+        statement = f"SELECT rowid, state FROM {recorder.events_table_name} WHERE rowid IN ({marks})"
+        with recorder.datastore.transaction(commit=False) as cursor:
+            cursor.execute(statement, positions)
+            return {row[0]: bytes(row[1]) for row in cursor.fetchall()}
+    if postgres is not None and isinstance(recorder, postgres.PostgresApplicationRecorder):
+        from psycopg.rows import tuple_row
+        from psycopg.sql import SQL, Identifier
+
+        statement = SQL("SELECT notification_id, state FROM {}.{} WHERE notification_id = ANY(%s)").format(
+            Identifier(recorder.datastore.schema), Identifier(recorder.events_table_name)
+        )
+        with recorder.datastore.get_connection() as conn, conn.cursor(row_factory=tuple_row) as cursor:
+            cursor.execute(statement, [positions], prepare=True)
+            return {row[0]: bytes(row[1]) for row in cursor.fetchall()}
+    found = {}
+    for position in positions:
+        page = recorder.select_notifications(start=position, limit=1, stop=position)
+        if page:
+            found[page[0].id] = page[0].state
+    return found

@@ -625,3 +625,17 @@ def _check_digest(result: Verification, digest: TreeHead, roots: dict[int, bytes
                 f"the log does not extend the kept {digest}: its first {digest.size} events differ",
             ),
         )
+
+
+def first_difference(result: Verification) -> str:
+    """The narrowest place a finding names: an exact position, or the smallest range."""
+    located = sorted(
+        (f for f in result.findings if f.position is not None),
+        key=lambda f: (f.until if f.until is not None else f.position, f.position),
+    )
+    if not located:
+        return "no position is named"
+    first = located[0]
+    if first.until is not None and first.until != first.position:
+        return f"the first difference lies between positions {first.position} and {first.until}"
+    return f"the first position that differs is {first.position}"

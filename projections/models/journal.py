@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from sqlalchemy import JSON, BigInteger, Column, Date, Index, Integer, String, select, text
@@ -444,3 +445,112 @@ def funds(conn: Connection, scheme_id: str) -> list[Fund]:
             )
         )
     return result
+
+
+@dataclass(frozen=True)
+class FundMonth:
+    """A government fund's month: what came in and went out of it, and its balance at the month's
+    end (business dates; a reversal counts in the month it was recorded)."""
+
+    party_id: str
+    month: str  # YYYY-MM
+    contributions_fen: int
+    payments_fen: int
+    recoveries_in_fen: int
+    balance_fen: int
+
+
+# The facts that move a government fund's cash, by what they are to the fund.
+_FUND_FLOWS = {
+    "ContributionRecorded": "contributions",
+    "ContributionReversed": "contributions",
+    "SettlementPaid": "payments",
+    "SettlementReversed": "payments",
+    "RecoveryPartPaid": "recoveries_in",
+    "RecoveryPartPaymentReversed": "recoveries_in",
+}
+
+
+def fund_history(conn: Connection, scheme_id: str, until: date) -> list[FundMonth]:
+    """Each government fund's balance month by month, from the month of the scheme's first fund
+    movement to the month of `until`, by fund then month; each month's last balance is the sum of
+    the fund's cash postings dated up to its end, so the last one is the funds report's balance."""
+    funds_ = [party for party, role in schemes_model.member_roles(conn, scheme_id) if role == "government"]
+    if not funds_:
+        return []
+    query = (
+        select(journal.c.party_id, journal.c.business_date, journal.c.fact, total(journal.c.amount_fen))
+        .where(journal.c.scheme_id == scheme_id, journal.c.kind == "cash", journal.c.party_id.in_(funds_))
+        .group_by(journal.c.party_id, journal.c.business_date, journal.c.fact)
+    )
+    flows: dict[tuple[str, str], dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    first: date | None = None
+    for party, day, fact, amount in conn.execute(query):
+        if day > until:
+            continue
+        flow = _FUND_FLOWS.get(fact)
+        assert flow is not None, f"unexpected cash posting of fund {party}: {fact}"
+        flows[(party, f"{day:%Y-%m}")][flow] += amount
+        first = day if first is None or day < first else first
+    if first is None:
+        return []
+    months = _months(first, until)
+    result = []
+    for party in sorted(funds_):
+        balance = 0
+        for month in months:
+            moved = flows.get((party, month), {})
+            contributions, payments, recoveries = (
+                moved.get("contributions", 0),
+                -moved.get("payments", 0),
+                moved.get("recoveries_in", 0),
+            )
+            balance += contributions - payments + recoveries
+            result.append(FundMonth(party, month, contributions, payments, recoveries, balance))
+    return result
+
+
+def _months(first: date, last: date) -> list[str]:
+    """Every month from `first`'s to `last`'s, as YYYY-MM."""
+    year, month, months = first.year, first.month, []
+    while (year, month) <= (last.year, last.month):
+        months.append(f"{year:04d}-{month:02d}")
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    return months
+
+
+@dataclass(frozen=True)
+class SettlementPayment:
+    """A settlement payment: a party paid the bank part of its share of a claim."""
+
+    fact_id: str
+    claim_id: str
+    party_id: str
+    bank_id: str
+    amount_fen: int
+    paid_on: date
+    reversed_on: date | None
+    reason: str | None
+
+
+def settlement_payments(
+    conn: Connection, scheme_id: str, *, party_id: str | None = None
+) -> list[SettlementPayment]:
+    """Every settlement payment of the scheme (reversed ones with their reversal), in the order
+    they were recorded; with `party_id`, those it made or received."""
+    query = select(facts).where(facts.c.scheme_id == scheme_id, facts.c.kind == "payment")
+    if party_id is not None:
+        query = query.where((facts.c.party_id == party_id) | (facts.c.counterparty_id == party_id))
+    return [
+        SettlementPayment(
+            row.fact_id,
+            row.claim_id,
+            row.party_id,
+            row.counterparty_id,
+            row.amount_fen,
+            row.business_date,
+            row.reversed_on,
+            row.reason,
+        )
+        for row in conn.execute(query.order_by(facts.c.position))
+    ]

@@ -184,6 +184,9 @@ ROUTES: list[tuple[str, str, dict | None, set[str], set[str]]] = [
     ("GET", f"{S}/reports/targets", None, {"fm", "regulator", "city-fund"}, set()),
     ("GET", f"{S}/reports/claims-queue", None, {"fm", "regulator"}, set()),
     ("GET", f"{S}/reports/loan-book", None, {"fm", "regulator", "bank-a", "bank-b"}, set()),
+    ("GET", f"{S}/reports/fund-history", None, {"fm", "regulator", "city-fund"}, set()),
+    ("GET", f"{S}/reports/breaker-figures", None, ALL, set()),
+    ("GET", f"{S}/reports/settlements", None, ALL, set()),
     ("GET", "/v1/audit/events", None, {"fm", "regulator"}, set()),
     ("GET", "/v1/audit/aggregates/" + "0" * 32, None, {"fm", "regulator"}, set()),
     ("GET", "/v1/audit/tree-heads", None, {"fm", "regulator"}, set()),
@@ -191,6 +194,8 @@ ROUTES: list[tuple[str, str, dict | None, set[str], set[str]]] = [
     ("POST", "/v1/audit/tree-heads", None, {"fm", "regulator"}, set()),
     ("GET", "/v1/audit/proofs/inclusion?position=1&tree_size=1", None, {"fm", "regulator"}, set()),
     ("GET", "/v1/audit/proofs/consistency?from_size=1&to_size=1", None, {"fm", "regulator"}, set()),
+    ("GET", "/v1/audit/verification", None, {"fm", "regulator"}, set()),
+    ("GET", "/v1/audit/export", None, {"regulator"}, set()),
 ]
 
 

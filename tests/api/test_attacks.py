@@ -488,6 +488,9 @@ OTHER_PARTIES_ROUTES = [
             "claims-queue",
             "loan-book",
             "targets",
+            "fund-history",
+            "breaker-figures",
+            "settlements",
         )
     ),
     "/v1/parties",

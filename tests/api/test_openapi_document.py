@@ -65,6 +65,9 @@ OPERATION_IDS = {
     "get_claims_queue_report",
     "get_loan_book_report",
     "get_targets_report",
+    "get_fund_history_report",
+    "get_breaker_figures_report",
+    "get_settlements_report",
     "list_audit_events",
     "get_aggregate",
     "list_tree_heads",
@@ -73,6 +76,8 @@ OPERATION_IDS = {
     "get_inclusion_proof",
     "get_consistency_proof",
     "get_public_key",
+    "get_verification",
+    "export_history",
 }
 PUBLIC = {"get_health", "get_public_key"}
 AMOUNT = r"^-?(0|[1-9][0-9]*)\.[0-9]{2}$"

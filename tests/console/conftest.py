@@ -22,6 +22,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import quote
 
 import httpx
 import pytest
@@ -191,7 +192,7 @@ def _asset_failed(watched: Watched, response) -> None:
 
 def sign_in(tab: Watched, token: str, *, next_path: str = "/") -> None:
     page = tab.page
-    page.goto(f"/sign-in?next={next_path}")
+    page.goto(f"/sign-in?next={quote(next_path, safe='/')}")
     page.fill("#f-key", token)
     page.click("form.form button[type=submit]")
     page.wait_for_load_state("load")
