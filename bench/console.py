@@ -19,11 +19,21 @@ from bench.common import Figure, Results, Sizes, Store, percentile
 from bench.pool import BANKS, SCHEME
 
 PAGE_P99_MS = 100.0
-# Pages that are not pages (a redirect that changes the language; the sign-in form needs no pool).
-NOT_PAGES = {"/language/{lang}", "/sign-in"}
-# The query a page needs to show something (its form's values), by route path.
+# GET routes that are not pages: a redirect that changes the language, the sign-in form (it needs no
+# pool), and downloads (files, measured with the pages they are downloaded from).
+NOT_PAGES = {
+    "/language/{lang}",
+    "/sign-in",
+    "/audit/heads/consistency",
+    "/audit/heads/export",
+    "/audit/heads/inclusion",
+    "/schemes/{scheme_id}/tapes/template.csv",
+}
+# The query a page needs to show something (its form's values), by route path; `{name}` is filled
+# as in paths.
 QUERIES: dict[str, dict[str, str]] = {
     "/schemes/{scheme_id}/rules/compare": {"left": "1", "right": "1"},
+    "/audit/as-of": {"scheme": "{scheme_id}", "bank": "{bank_id}", "loan": "{loan_ref}"},
 }
 KEY_PREFIX = re.compile(r"rpk_[A-Za-z0-9_-]+")
 
@@ -41,8 +51,12 @@ def pages() -> list[str]:
     return sorted(set(found))
 
 
+def filled(template: str, values: dict[str, str]) -> str:
+    return re.sub(r"\{(\w+)\}", lambda m: values.get(m.group(1), m.group(0)), template)
+
+
 def signed_in(base: str, token: str) -> httpx.Client:
-    client = httpx.Client(base_url=base, timeout=60)
+    client = httpx.Client(base_url=base, timeout=60, follow_redirects=True)
     form = client.get("/sign-in")
     csrf = re.search(r'name="csrf" value="([^"]+)"', form.text).group(1)  # type: ignore[union-attr]
     answer = client.post("/sign-in", data={"key": token, "csrf": csrf, "next": "/"})
@@ -70,9 +84,9 @@ def measure_pages(
     clients = {role: signed_in(base, token) for role, token in tokens.items()}
     try:
         for path in pages():
-            url = re.sub(r"\{(\w+)\}", lambda m: values.get(m.group(1), m.group(0)), path)
+            url = filled(path, values)
             assert "{" not in url, f"bench/console.py has no value for a parameter of {path}"
-            query = QUERIES.get(path, {})
+            query = {k: filled(v, values) for k, v in QUERIES.get(path, {}).items()}
             client = next((c for c in clients.values() if c.get(url, params=query).status_code == 200), None)
             if client is None:
                 statuses = {r: c.get(url, params=query).status_code for r, c in clients.items()}

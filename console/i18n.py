@@ -61,6 +61,25 @@ def ngettext(singular: str, plural: str, n: int) -> str:
 _ = gettext
 
 
+N_ = str  # marks a message for extraction; translated when shown
+
+# A role as the console names it (the API sends its value: "fund_manager").
+ROLE_NAMES = {
+    "government": N_("Government fund"),
+    "bank": N_("Partner bank"),
+    "guarantor": N_("Guarantor"),
+    "insurer": N_("Insurer"),
+    "fund_manager": N_("Fund manager"),
+    "regulator": N_("Regulator"),
+}
+
+
+def role_name(role: object) -> str:
+    """A role's name in the user's language; an unknown value as it is."""
+    value = getattr(role, "value", role)
+    return gettext(ROLE_NAMES[value]) if value in ROLE_NAMES else str(value)
+
+
 def chosen(cookie: str | None) -> str:
     return cookie if cookie in LANGUAGES else DEFAULT_LANGUAGE
 

@@ -45,6 +45,7 @@ environment.install_gettext_callables(i18n.gettext, i18n.ngettext, newstyle=True
 environment.filters["yuan"] = i18n.yuan
 environment.filters["instant"] = i18n.instant
 environment.filters["percent"] = i18n.percent
+environment.filters["role_name"] = i18n.role_name
 
 
 class SignInNeeded(Exception):

@@ -24,7 +24,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
 from console.client import Api, Refused
-from console.i18n import _, instant, yuan
+from console.i18n import _, instant, role_name, yuan
 from console.web import (
     DOWNLOAD_ROWS_MAX,
     Column,
@@ -253,7 +253,7 @@ def event_row(event: dict[str, Any]) -> dict[str, Any]:
         }
     return event | {
         "fact_words": fact_words(event["aggregate"], event["fact"]),
-        "role_words": _(event["role"]),
+        "role_words": role_name(event["role"]),
         "own_amounts": [(_label(a), a["amount"]) for a in own],
         "party_amounts": [(_label(a), a["party_id"], a["amount"]) for a in by_party],
         "amounts_text": "; ".join(amount_words(a) for a in event.get("amounts", [])),
@@ -692,7 +692,7 @@ def history_columns(kind: str) -> list[Column]:
         Column(_("Fact recorded"), lambda r: r.get("fact_words") or r["entry"]["fact"]),
         Column(_("Amounts (yuan)"), lambda r: r.get("amounts_text", "")),
         Column(_("Recorded by"), lambda r: r["entry"]["principal_id"]),
-        Column(_("Role"), lambda r: _(r["entry"]["role"])),
+        Column(_("Role"), lambda r: role_name(r["entry"]["role"])),
         Column(_("Correction"), lambda r: r.get("correction_text", "")),
     ]
     if kind == "loan":
@@ -841,7 +841,7 @@ async def export_file(request: Request, session: SessionDep) -> Response:
             )
     return Response(
         answer.content,
-        media_type="application/x-ndjson",
+        media_type=answer.headers.get("content-type", "application/octet-stream"),
         headers={"Content-Disposition": answer.headers.get("content-disposition", "attachment")},
     )
 

@@ -21,7 +21,7 @@ from fastapi.responses import HTMLResponse, Response
 from console import i18n
 from console.client import Api, Refused
 from console.errors import SENTENCES
-from console.i18n import _
+from console.i18n import _, role_name
 from console.pages.dashboard import party_names
 from console.session import Session
 from console.web import (
@@ -536,7 +536,7 @@ def allocation_rows(
 
 def _share_key(key: str) -> str:
     """A split key in words: a role, or a government fund named by its id."""
-    return _(key) if key in ("bank", "guarantor", "insurer") else _("Government fund")
+    return role_name(key if key in ("bank", "guarantor", "insurer") else "government")
 
 
 def settlement_rows(claim: dict[str, Any], names: dict[str, str]) -> tuple[list[Column], list[Any]]:
@@ -626,7 +626,7 @@ def _history_columns(facts: dict[str, str], after: Column, names: dict[str, str]
         Column(_("Event"), lambda e: _(facts.get(e["fact"], e["fact"]))),
         Column(_("Details"), lambda e: _details(e, names)),
         after,
-        Column(_("Recorded by"), lambda e: f"{e['principal_id']} ({_(e['role'])})"),
+        Column(_("Recorded by"), lambda e: f"{e['principal_id']} ({role_name(e['role'])})"),
         Column(_("Recorded at"), lambda e: e["recorded_at"], "instant"),
     ]
 

@@ -14,7 +14,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
 from console.client import Api
-from console.i18n import _
+from console.i18n import _, role_name
 from console.web import Column, SessionDep, api, download, page, url_with, wants_download
 
 router = APIRouter(include_in_schema=False)
@@ -176,7 +176,10 @@ def _fund_chart(months: list[dict[str, Any]], names: dict[str, str]) -> dict[str
 def _ratio_columns(names: dict[str, str]) -> list[Column]:
     return [
         Column(_("Subject"), lambda r: names.get(r["subject"], r["subject"])),
-        Column(_("Role"), lambda r: _("the scheme as a whole") if r["role"] == "scheme" else _(r["role"])),
+        Column(
+            _("Role"),
+            lambda r: _("the scheme as a whole") if r["role"] == "scheme" else role_name(r["role"]),
+        ),
         Column(_("Losses borne"), lambda r: r["loss"], "amount"),
         Column(_("Recovered"), lambda r: r["recovered"], "amount"),
         Column(_("Base"), lambda r: r["base"], "amount"),

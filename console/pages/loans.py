@@ -25,7 +25,7 @@ from starlette.datastructures import UploadFile
 from console import i18n
 from console.client import Api, Refused
 from console.errors import explain
-from console.i18n import _
+from console.i18n import _, role_name
 from console.session import Session
 from console.web import (
     Column,
@@ -377,7 +377,7 @@ def _claim_link(scheme_id: str, e: dict[str, Any]) -> str | None:
 
 def _recorded_by(e: dict[str, Any]) -> str:
     """Who recorded a fact: the principal, and its party (or, without one, its role)."""
-    return f"{e['principal_id']} · {e.get('party_id') or _(e['role'])}"
+    return f"{e['principal_id']} · {e.get('party_id') or role_name(e['role'])}"
 
 
 def claim_columns(scheme_id: str) -> list[Column]:

@@ -336,7 +336,7 @@ def test_a_regulator_downloads_an_export_that_the_standalone_verifier_accepts(ap
     loan_with_a_corrected_repayment(api)
     key = api.client.get("/v1/audit/public-key").json()["public_key"]
     whole = api.get("regulator", "/v1/audit/export")
-    assert whole.status_code == 200 and whole.headers["content-type"] == "application/x-ndjson"
+    assert whole.status_code == 200 and whole.headers["content-type"] == "application/octet-stream"
     assert whole.headers["content-disposition"].startswith('attachment; filename="riskpool-export-all-')
     lines = whole.text.splitlines()
     head = json.loads(lines[-1])

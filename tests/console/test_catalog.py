@@ -1,5 +1,5 @@
 """Every text the console shows has its Chinese: the messages extracted from the console's code and
-templates (as `pybabel extract -F console/babel.cfg` does), the role names it shows by value, and the
+templates (as `pybabel extract -F console/babel.cfg` does), the role names it shows, and the
 rule book's refusal sentences, each translated in console/locale/zh_CN."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from babel.messages.extract import extract_from_dir
 import console
 from console import i18n
 from console.errors import SENTENCES
-from ledger.actors import Role
+from console.i18n import ROLE_NAMES
 
 CONSOLE = Path(console.__file__).parent
 METHODS = [("**/templates/**.html", "jinja2"), ("**.py", "python")]
@@ -41,7 +41,7 @@ def test_every_message_the_console_shows_has_its_chinese():
     translations = i18n.translations("zh-CN")
     missing = sorted(
         m
-        for m in used_messages() | set(SENTENCES.values()) | {r.value for r in Role}
+        for m in used_messages() | set(SENTENCES.values()) | set(ROLE_NAMES.values())
         if translations.gettext(m) == m
     )
     assert not missing, f"{len(missing)} messages without Chinese in console/locale/zh_CN: {missing}"
