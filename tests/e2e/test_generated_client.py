@@ -247,6 +247,9 @@ def test_a_bank_integrates_from_the_generated_client(
         ("get_claims_queue_report", "ClaimsQueueReport"),
         ("get_loan_book_report", "LoanBookReport"),
         ("get_targets_report", "TargetsReport"),
+        ("get_fund_history_report", "FundHistoryReport"),
+        ("get_breaker_figures_report", "BreakerFiguresReport"),
+        ("get_settlements_report", "SettlementsReport"),
     ]
     for operation, model in every_report:
         typed(bank.op("reports", operation).sync_detailed("w", client=fm), m(model), 200)
