@@ -19,7 +19,7 @@ from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from console import i18n
-from console.client import Refused
+from console.client import Refused, TooMany
 from console.errors import explain
 from console.i18n import _
 from console.session import LANGUAGE_COOKIE, SESSION_COOKIE, Sessions
@@ -50,6 +50,12 @@ def install(app: FastAPI) -> None:
         app.include_router(router)
 
     api_http = app.exception_handlers[HTTPException]
+    api_crashed = app.exception_handlers[Exception]
+
+    @app.exception_handler(Exception)
+    async def crashed(request: Request, error: Exception) -> Response:
+        answer = await api_crashed(request, error)  # logs it
+        return answer if request.url.path.startswith("/v1/") else crashed_page(request)
 
     @app.exception_handler(HTTPException)
     async def http(request: Request, error: HTTPException) -> Response:
@@ -84,6 +90,19 @@ def install(app: FastAPI) -> None:
         response.delete_cookie(SESSION_COOKIE)
         return response
 
+    @app.exception_handler(TooMany)
+    async def too_many(request: Request, error: TooMany) -> Response:
+        return page(
+            request,
+            "error.html",
+            session=sessions(request).find(request.cookies.get(SESSION_COOKIE)),
+            title=_("Refused"),
+            message=_("More than %(most)s rows: narrow the filter and try again.")
+            % {"most": f"{error.most:,}"},
+            code="too_many_rows",
+            status=422,
+        )
+
     @app.exception_handler(CsrfRefused)
     async def csrf_refused(request: Request, error: CsrfRefused) -> Response:
         return page(
@@ -114,6 +133,20 @@ def install(app: FastAPI) -> None:
         )
 
 
+def crashed_page(request: Request) -> Response:
+    """An unexpected error on a console page: a page saying so in the user's language (it has been
+    logged by the API's handler), never the API's JSON."""
+    return page(
+        request,
+        "error.html",
+        session=sessions(request).find(request.cookies.get(SESSION_COOKIE)),
+        title=_("Error"),
+        message=explain("internal_error", ""),
+        code="internal_error",
+        status=500,
+    )
+
+
 def too_large(scope: Scope, limit: int) -> bytes:
     """The page answering a form whose body is above its limit (api/app.py, BoundedBodies)."""
     request = Request(scope)
@@ -136,7 +169,9 @@ def _quoted(path: str) -> str:
 
 class ConsoleLayer:
     """The outermost layer of the process: sets the console's language for the request (from its
-    cookie) and adds the security headers to every answer, the API's included."""
+    cookie) and adds the security headers to every answer, the API's included; every answer but a
+    static file is `no-store` (a shared office computer keeps no borrower or figure in its cache,
+    and Back after sign-out shows nothing)."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -147,9 +182,14 @@ class ConsoleLayer:
             return
         token = i18n.language.set(i18n.chosen(_cookie(scope, LANGUAGE_COOKIE)))
 
+        static = scope["path"].startswith("/static/")
+
         async def secured(message: Message) -> None:
             if message["type"] == "http.response.start":
-                message["headers"] = [*message.get("headers", ()), *SECURITY_HEADERS]
+                headers = [*message.get("headers", ()), *SECURITY_HEADERS]
+                if not static:  # a page, a download or an answer of the API: never kept by a browser
+                    headers.append((b"cache-control", b"no-store"))
+                message["headers"] = headers
             await send(message)
 
         try:

@@ -9,17 +9,22 @@ scope (api/deps.py, CONSOLE_PRINCIPAL), which no HTTP request from outside can s
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlencode
 
 import httpx
 import orjson
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.deps import CONSOLE_PRINCIPAL
 from console.session import Session
 
 TIMEOUT_SECONDS = 60.0
+ROWS_MAX = 100_000  # the most rows a list gathered for one page or download holds
+STREAM_CHUNKS_QUEUED = 8  # how far a streamed answer may run ahead of its reader
 
 
 @dataclass
@@ -48,6 +53,14 @@ class Refused(Exception):
         return found
 
 
+class TooMany(Exception):
+    """More rows than a page or a download holds: the user is asked to narrow the filter."""
+
+    def __init__(self, most: int) -> None:
+        super().__init__(f"more than {most:,} rows")
+        self.most = most
+
+
 @dataclass
 class Answer:
     status: int
@@ -58,11 +71,27 @@ class Answer:
         return orjson.loads(self.content) if self.content else None
 
 
+@dataclass
+class Streamed:
+    status: int
+    headers: httpx.Headers
+    body: AsyncIterator[bytes]
+
+
+def _path_only(path: str) -> None:
+    """A path of the API as the console builds it, ids from the page's own URL in it: one that
+    would carry a query or a fragment (an id with `?` or `#` in it) names nothing."""
+    if "?" in path or "#" in path:
+        raise Refused(404, {"code": "not_found", "detail": "no such page"})
+
+
 class Api:
     """The API, called as one session's principal, within one console request."""
 
     def __init__(self, app: ASGIApp, session: Session, request_id: str) -> None:
         self._session = session
+        self._app = app
+        self._request_id = request_id
 
         async def as_principal(scope: Scope, receive: Receive, send: Send) -> None:
             scope.setdefault("state", {})[CONSOLE_PRINCIPAL] = session.presented
@@ -93,6 +122,7 @@ class Api:
         headers: dict[str, str] | None = None,
     ) -> Answer:
         """The API's answer; `Refused` for a 4xx or 5xx."""
+        _path_only(path)
         clean = {k: v for k, v in (params or {}).items() if v not in (None, "")}
         body = orjson.dumps(json) if json is not None else content
         sent = dict(headers or {})
@@ -109,6 +139,63 @@ class Api:
             raise Refused(answer.status_code, problem if isinstance(problem, dict) else {})
         return Answer(answer.status_code, answer.headers, answer.content)
 
+    async def stream(self, path: str, *, params: dict[str, Any] | None = None) -> Streamed:
+        """A GET whose body is passed on as it comes (an export: never whole in memory): the API
+        application called directly, its body chunks handed over through a small queue, so a slow
+        reader holds the API back rather than the body piling up. `Refused` for a 4xx or 5xx."""
+        _path_only(path)
+        clean = {k: v for k, v in (params or {}).items() if v not in (None, "")}
+        scope = {
+            "type": "http",
+            "asgi": {"version": "3.0"},
+            "http_version": "1.1",
+            "method": "GET",
+            "scheme": "http",
+            "path": path,
+            "raw_path": path.encode(),
+            "query_string": urlencode(clean).encode(),
+            "root_path": "",
+            "headers": [(b"host", b"console.internal"), (b"x-request-id", self._request_id.encode())],
+            "client": ("127.0.0.1", 0),
+            "server": ("console.internal", 80),
+            "state": {CONSOLE_PRINCIPAL: self._session.presented},
+        }
+        messages: asyncio.Queue[Message] = asyncio.Queue(maxsize=STREAM_CHUNKS_QUEUED)
+        asked = False
+
+        async def receive() -> Message:
+            nonlocal asked
+            if not asked:
+                asked = True
+                return {"type": "http.request", "body": b"", "more_body": False}
+            await asyncio.Event().wait()  # the console's own client never goes away mid-request
+            raise AssertionError("unreachable")
+
+        running = asyncio.create_task(self._app(scope, receive, messages.put))
+        start = await messages.get()
+        status = start["status"]
+        headers = httpx.Headers([(k.decode("latin-1"), v.decode("latin-1")) for k, v in start["headers"]])
+
+        async def body() -> AsyncIterator[bytes]:
+            try:
+                while True:
+                    message = await messages.get()
+                    yield message.get("body", b"")
+                    if not message.get("more_body", False):
+                        break
+                await running
+            finally:
+                running.cancel()
+
+        if status >= 400:
+            content = b"".join([chunk async for chunk in body()])
+            try:
+                problem = orjson.loads(content)
+            except orjson.JSONDecodeError:
+                problem = {"code": "internal_error", "detail": content[:200].decode("utf-8", "replace")}
+            raise Refused(status, problem if isinstance(problem, dict) else {})
+        return Streamed(status, headers, body())
+
     async def get(self, path: str, **params: Any) -> Any:
         return (await self.call("GET", path, params=params)).json()
 
@@ -120,13 +207,16 @@ class Api:
         headers = {"Idempotency-Key": idempotency_key} if idempotency_key else None
         return (await self.call("PUT", path, json=body, headers=headers)).json()
 
-    async def pages(self, path: str, *, limit: int = 500, most: int = 100_000, **params: Any) -> list[Any]:
-        """Every item of a paged list (following `next_cursor`), up to `most` items."""
+    async def pages(self, path: str, *, limit: int = 500, most: int = ROWS_MAX, **params: Any) -> list[Any]:
+        """Every item of a paged list (following `next_cursor`); `TooMany` rather than a list cut
+        short when there are more than `most`."""
         items: list[Any] = []
         cursor = None
         while True:
             page = await self.get(path, limit=limit, cursor=cursor, **params)
             items.extend(page["items"])
+            if len(items) > most:
+                raise TooMany(most)
             cursor = page.get("next_cursor")
-            if not cursor or len(items) >= most:
-                return items[:most]
+            if not cursor:
+                return items

@@ -8,8 +8,10 @@ Who can do what (the console's threat model, README "The console"):
   revoked (every request confirms the credential against the store, as the API does).
 - Every form carries the session's CSRF token; a POST without it, or with another, is refused
   before anything runs. The sign-in form, before any session, uses a double-submit token.
-- A session idles out after RISKPOOL_CONSOLE_IDLE_SECONDS (30 minutes) without a request and ends
-  at sign-out; a new session id is made at every sign-in (no fixation). Sessions live in this
+- A session idles out after RISKPOOL_CONSOLE_IDLE_SECONDS (30 minutes) without a request, ends 12
+  hours after sign-in however busy, and ends at sign-out; a new session id is made at every sign-in
+  (no fixation). A principal holds at most 20 sessions (its oldest ends first): signing in again
+  and again ends no one else's. Sessions live in this
   process's memory: a restart signs everyone out, which is the safe direction.
 """
 
@@ -29,7 +31,9 @@ from riskpool.settings import CONSOLE_IDLE_SECONDS
 SESSION_COOKIE = "rp_session"
 SIGN_IN_COOKIE = "rp_sign_in"  # the sign-in form's double-submit CSRF token, before any session
 LANGUAGE_COOKIE = "rp_lang"
-SESSIONS_MAX = 10_000  # the oldest idle session goes first when a new one would pass this
+SESSION_LIFETIME_SECONDS = 12 * 3600  # a session ends this long after sign-in, however busy
+SESSIONS_PER_PRINCIPAL_MAX = 20  # a principal's oldest session ends when a new one would pass this
+SESSIONS_MAX = 10_000  # the least recently used session ends when a new one would pass this
 
 
 @dataclass
@@ -37,6 +41,7 @@ class Session:
     id: str
     presented: Presented
     csrf: str
+    opened: float
     last_seen: float
     flash: list[tuple[str, str]] = field(default_factory=list)  # (kind, message) shown once
 
@@ -58,21 +63,28 @@ class Sessions:
         self._lock = threading.Lock()
 
     def open(self, presented: Presented) -> Session:
+        now = self._clock()
         session = Session(
             id=secrets.token_urlsafe(32),
             presented=Presented(presented.actor, presented.credential),
             csrf=secrets.token_urlsafe(32),
-            last_seen=self._clock(),
+            opened=now,
+            last_seen=now,
         )
+        principal = presented.actor.principal_id
         with self._lock:
+            # one principal signing in again and again ends its own oldest sessions, not others'
+            own = [s.id for s in self._sessions.values() if s.actor.principal_id == principal]
+            for old in own[: max(0, len(own) + 1 - SESSIONS_PER_PRINCIPAL_MAX)]:
+                del self._sessions[old]
             self._sessions[session.id] = session
             while len(self._sessions) > SESSIONS_MAX:
                 self._sessions.popitem(last=False)
         return session
 
     def find(self, session_id: str | None) -> Session | None:
-        """The live session of this id, its idle clock restarted; None when there is none or it
-        has idled out (and is then forgotten)."""
+        """The live session of this id, its idle clock restarted; None when there is none, or it
+        has idled out or outlived SESSION_LIFETIME_SECONDS (and is then forgotten)."""
         if not session_id:
             return None
         now = self._clock()
@@ -80,7 +92,7 @@ class Sessions:
             session = self._sessions.get(session_id)
             if session is None:
                 return None
-            if now - session.last_seen > self.idle_seconds:
+            if now - session.last_seen > self.idle_seconds or now - session.opened > SESSION_LIFETIME_SECONDS:
                 del self._sessions[session_id]
                 return None
             session.last_seen = now

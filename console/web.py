@@ -7,7 +7,7 @@ import csv
 import io
 import re
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -15,11 +15,11 @@ from typing import Annotated, Any
 from urllib.parse import quote, urlencode, urlsplit
 
 from fastapi import Depends, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from console import i18n
-from console.client import Api, Refused
+from console.client import ROWS_MAX, Api, Refused, TooMany
 from console.i18n import _
 from console.session import LANGUAGE_COOKIE, SESSION_COOKIE, Session, Sessions
 from ledger.actors import Role
@@ -27,7 +27,7 @@ from ledger.actors import Role
 TEMPLATES = Path(__file__).parent / "templates"
 CSV_MEDIA = "text/csv; charset=utf-8"
 XLSX_MEDIA = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-DOWNLOAD_ROWS_MAX = 100_000  # the most rows one table download holds
+DOWNLOAD_ROWS_MAX = ROWS_MAX  # the most rows one table download holds
 # A cell a spreadsheet would run as a formula (or a DDE call) starts with one of these: such text
 # is written with a leading apostrophe, which the spreadsheet shows as text (OWASP, CSV injection).
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n")
@@ -230,6 +230,13 @@ def redirect(path: str) -> RedirectResponse:
     return RedirectResponse(local_path(path), status_code=303)
 
 
+def secure(request: Request) -> bool:
+    """Whether the console's cookies are `Secure`: when the request came over TLS (as uvicorn sees
+    it: behind a proxy, one whose `X-Forwarded-Proto` it trusts, FORWARDED_ALLOW_IPS), or always
+    with RISKPOOL_CONSOLE_SECURE_COOKIES=true (the console is only ever reached over TLS)."""
+    return request.url.scheme == "https" or request.app.state.system.settings.console_secure_cookies
+
+
 def set_language(response: Response, request: Request, lang: str) -> None:
     response.set_cookie(
         LANGUAGE_COOKIE,
@@ -237,7 +244,7 @@ def set_language(response: Response, request: Request, lang: str) -> None:
         max_age=365 * 24 * 3600,
         httponly=True,
         samesite="strict",
-        secure=request.url.scheme == "https",
+        secure=secure(request),
     )
 
 
@@ -263,27 +270,42 @@ def wants_download(request: Request) -> str | None:
 def download(fmt: str, name: str, columns: Sequence[Column], rows: Sequence[Any]) -> Response:
     """A table as CSV (UTF-8 with a BOM, so a spreadsheet reads Chinese) or XLSX, safe to open:
     text that a spreadsheet would run as a formula is written as text; amounts are exact (in
-    XLSX a number with two decimals, which holds every amount of up to 15 digits exactly)."""
-    rows = rows[:DOWNLOAD_ROWS_MAX]
+    XLSX a number with two decimals, which holds every amount of up to 15 digits exactly). The
+    file is written in a worker thread as it is sent (never on the event loop); more rows than
+    DOWNLOAD_ROWS_MAX are refused (`TooMany`), never cut short."""
+    if len(rows) > DOWNLOAD_ROWS_MAX:
+        raise TooMany(DOWNLOAD_ROWS_MAX)
     headings = [c.heading for c in columns]
     stamp = datetime.now(i18n.CHINA).strftime("%Y%m%d-%H%M%S")
     filename = f"{name}-{stamp}.{fmt}"
     disposition = f'attachment; filename="{filename.encode("ascii", "replace").decode()}"; ' + (
         f"filename*=UTF-8''{quote(filename)}"
     )
-    if fmt == "csv":
+    headers = {"Content-Disposition": disposition}
+    language = i18n.language.get()  # the worker thread writes in the user's language too
+
+    def csv_chunks() -> Iterator[bytes]:
+        i18n.language.set(language)
         out = io.StringIO()
-        out.write("\ufeff")
         writer = csv.writer(out, lineterminator="\r\n")
+        out.write("\ufeff")
         writer.writerow([_safe_text(h) for h in headings])
-        for row in rows:
+        for n, row in enumerate(rows, start=1):
             writer.writerow([_csv_cell(c, c.value(row)) for c in columns])
-        return Response(
-            out.getvalue().encode("utf-8"), media_type=CSV_MEDIA, headers={"Content-Disposition": disposition}
-        )
-    return Response(
-        _xlsx(headings, columns, rows), media_type=XLSX_MEDIA, headers={"Content-Disposition": disposition}
-    )
+            if n % 1000 == 0:
+                yield out.getvalue().encode("utf-8")
+                out.seek(0)
+                out.truncate()
+                i18n.language.set(language)  # each part may be written by another worker thread
+        yield out.getvalue().encode("utf-8")
+
+    def xlsx_chunks() -> Iterator[bytes]:
+        i18n.language.set(language)
+        yield _xlsx(headings, columns, rows)
+
+    if fmt == "csv":
+        return StreamingResponse(csv_chunks(), media_type=CSV_MEDIA, headers=headers)
+    return StreamingResponse(xlsx_chunks(), media_type=XLSX_MEDIA, headers=headers)
 
 
 def _safe_text(value: Any) -> str:

@@ -31,6 +31,7 @@ class Settings(BaseSettings):
     audit_key_file: Path | None = None
     audit_heads_file: Path | None = None
     console_idle_seconds: int = Field(default=CONSOLE_IDLE_SECONDS, ge=1, le=24 * 3600)
+    console_secure_cookies: bool = False  # the console's cookies Secure even over plain HTTP (behind TLS)
 
     def event_store_env(self) -> dict[str, str]:
         """The `eventsourcing` persistence settings for this database URL."""

@@ -21,7 +21,7 @@ from typing import Any
 from urllib.parse import quote, urlencode
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, Response
+from fastapi.responses import HTMLResponse, Response, StreamingResponse
 
 from console.client import Api, Refused
 from console.i18n import _, instant, role_name, yuan
@@ -823,11 +823,12 @@ def attachment(content: bytes, media_type: str, filename: str) -> Response:
 
 @router.get("/audit/heads/export")
 async def export_file(request: Request, session: SessionDep) -> Response:
-    """The API's export, as the file it names (the whole body, read in-process)."""
+    """The API's export, as the file it names, streamed as the API writes it (never whole in
+    memory here)."""
     scheme = (request.query_params.get("scheme") or "").strip()
     async with api(request, session) as a:
         try:
-            answer = await a.call("GET", "/v1/audit/export", params={"scheme_id": scheme or None})
+            answer = await a.stream("/v1/audit/export", params={"scheme_id": scheme or None})
         except Refused as refused:
             if refused.status not in (404, 422):
                 raise
@@ -839,8 +840,8 @@ async def export_file(request: Request, session: SessionDep) -> Response:
                 ),
                 status=refused.status,
             )
-    return Response(
-        answer.content,
+    return StreamingResponse(
+        answer.body,
         media_type=answer.headers.get("content-type", "application/octet-stream"),
         headers={"Content-Disposition": answer.headers.get("content-disposition", "attachment")},
     )

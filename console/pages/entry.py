@@ -13,7 +13,17 @@ from starlette.concurrency import run_in_threadpool
 from console import i18n
 from console.i18n import _
 from console.session import SESSION_COOKIE, SIGN_IN_COOKIE
-from console.web import CsrfRefused, SessionDep, api, local_path, page, redirect, sessions, set_language
+from console.web import (
+    CsrfRefused,
+    SessionDep,
+    api,
+    local_path,
+    page,
+    redirect,
+    secure,
+    sessions,
+    set_language,
+)
 from ledger.errors import LedgerError
 
 router = APIRouter(include_in_schema=False)
@@ -43,7 +53,7 @@ def _sign_in_page(request: Request, next_path: str, *, error: str | None, status
         max_age=SIGN_IN_SECONDS,
         httponly=True,
         samesite="strict",
-        secure=request.url.scheme == "https",
+        secure=secure(request),
         path="/sign-in",
     )
     return response
@@ -76,7 +86,7 @@ async def sign_in(
         session.id,
         httponly=True,
         samesite="strict",
-        secure=request.url.scheme == "https",
+        secure=secure(request),
     )
     response.delete_cookie(SIGN_IN_COOKIE, path="/sign-in")
     return response

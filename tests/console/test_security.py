@@ -137,6 +137,34 @@ def test_the_idle_limit_comes_from_the_settings(monkeypatch):
     assert Settings().console_idle_seconds == 90
 
 
+def test_a_session_ends_after_its_lifetime_however_busy(monkeypatch):
+    from console import session as sessions_module
+    from ledger.service.keys import Presented
+
+    now = [0.0]
+    sessions = Sessions(idle_seconds=60, clock=lambda: now[0])
+    session = sessions.open(Presented(Actor("fm", Role.FUND_MANAGER), None))
+    while now[0] + 50 <= sessions_module.SESSION_LIFETIME_SECONDS:
+        now[0] += 50
+        assert sessions.find(session.id) is session
+    now[0] += 50
+    assert sessions.find(session.id) is None
+
+
+def test_signing_in_again_and_again_ends_only_one_s_own_oldest_sessions():
+    from console.session import SESSIONS_PER_PRINCIPAL_MAX
+    from ledger.service.keys import Presented
+
+    sessions = Sessions()
+    other = sessions.open(Presented(Actor("fm-li", Role.FUND_MANAGER), None))
+    bank = Presented(Actor("clerk", Role.BANK, "bank-a"), None)
+    opened = [sessions.open(bank) for _ in range(SESSIONS_PER_PRINCIPAL_MAX + 5)]
+    assert sessions.find(other.id) is other
+    assert [sessions.find(s.id) is not None for s in opened] == [False] * 5 + [
+        True
+    ] * SESSIONS_PER_PRINCIPAL_MAX
+
+
 def test_sessions_forget_idle_ones_by_their_clock():
     now = [1000.0]
     sessions = Sessions(idle_seconds=60, clock=lambda: now[0])
@@ -173,6 +201,74 @@ def test_sign_in_goes_back_only_to_a_path_of_this_site(api: Api):
     assert answer.headers["location"] == "/"
 
 
+def test_no_page_download_or_api_answer_is_kept_by_the_browser(api: Api):
+    client = api.client
+    sign_in(client, api.tokens["fm"])
+    for path in ("/", "/sign-in", "/docs", "/v1/health", f"/schemes/{SCHEME}/loans?format=csv"):
+        assert client.get(path).headers["cache-control"] == "no-store", path
+    assert "no-store" not in client.get("/static/console.css").headers.get("cache-control", "")
+
+
+def test_cookies_are_secure_over_plain_http_when_the_settings_say_tls_is_in_front(api: Api):
+    api.system.settings.console_secure_cookies = True
+    try:
+        form = api.client.get("/sign-in")
+        assert "Secure" in next(
+            h for h in form.headers.get_list("set-cookie") if h.startswith(SIGN_IN_COOKIE)
+        )
+    finally:
+        api.system.settings.console_secure_cookies = False
+
+
+@pytest.mark.parametrize("scheme", ["pool%3Fa=1", "pool%23x", "pool%3Fa=1&b=2"])
+def test_an_id_that_would_smuggle_a_query_into_the_api_names_nothing(api: Api, scheme: str):
+    client = api.client
+    sign_in(client, api.tokens["fm"])
+    for page in (f"/schemes/{scheme}/claims", f"/schemes/{scheme}", f"/schemes/{scheme}/owed"):
+        answer = client.get(page)
+        assert answer.status_code == 404, (page, answer.status_code, answer.text[:300])
+        assert answer.headers["content-type"].startswith("text/html")
+
+
+def test_markup_in_a_name_or_a_reason_is_shown_as_text(api: Api):
+    """A bank clerk enrols a loan whose borrower is `<script>…`; the fund manager reads it."""
+    from datetime import date
+
+    from ledger.money import Money
+    from ledger.service import Enrolment
+    from tests.api.conftest import uscc
+
+    ledger = api.system.ledger
+    fm = Actor("fm", Role.FUND_MANAGER)
+    ledger.record_contribution(
+        fm, SCHEME, "city-fund", Money.yuan("10000000"), contributed_on=date(2018, 2, 1)
+    )
+    name = '<script>alert(1)</script><img src=x onerror="alert(2)">'
+    ledger.enrol_loan(
+        Actor("bank-a", Role.BANK, "bank-a"),
+        SCHEME,
+        "bank-a",
+        Enrolment(
+            loan_ref="XSS-1",
+            borrower_name=name,
+            borrower_uscc=uscc(7),
+            product="tech_loan",
+            principal=Money.yuan("100000"),
+            rate_bp=450,
+            term_months=12,
+            enrolled_on=date(2019, 1, 2),
+            cover="direct",
+        ),
+    )
+    client = api.client
+    sign_in(client, api.tokens["bank-a"])
+    api.system.runner.wait_for(api.written(), timeout=10)  # the app's own runner applies it
+    for path in (f"/schemes/{SCHEME}/loans", f"/schemes/{SCHEME}/loans/bank-a/XSS-1"):
+        html = client.get(path).text
+        assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html, path
+        assert "<script>alert" not in html and "<img src=x" not in html, path
+
+
 def test_every_answer_carries_the_content_security_policy(api: Api):
     client = api.client
     for path in ("/sign-in", "/docs", "/v1/health", "/static/console.css"):
@@ -207,9 +303,19 @@ COLUMNS = [
 ]
 
 
+def body_of(answer) -> bytes:
+    """A download's bytes, as a server sends them (written in worker threads, part by part)."""
+    import asyncio
+
+    async def collect() -> bytes:
+        return b"".join([chunk async for chunk in answer.body_iterator])
+
+    return asyncio.run(collect())
+
+
 def test_a_csv_download_cannot_run_a_formula_and_keeps_every_amount_exact():
     answer = download("csv", "t", COLUMNS, ROWS)
-    text = answer.body.decode("utf-8")
+    text = body_of(answer).decode("utf-8")
     assert text.startswith("\ufeff")
     rows = list(csv.reader(io.StringIO(text.lstrip("\ufeff"))))
     assert rows[0] == ["名称", "金额", "备注"]
@@ -226,7 +332,7 @@ def test_an_xlsx_download_holds_text_as_text_and_amounts_to_the_fen():
     import openpyxl
 
     answer = download("xlsx", "t", COLUMNS, ROWS)
-    sheet = openpyxl.load_workbook(io.BytesIO(answer.body)).active
+    sheet = openpyxl.load_workbook(io.BytesIO(body_of(answer))).active
     values = list(sheet.iter_rows(values_only=True))
     assert values[0] == ("名称", "金额", "备注")
     for row in values[1:]:
@@ -256,3 +362,48 @@ def test_a_form_above_its_limit_is_a_page_saying_so_and_a_tape_form_takes_a_larg
     )
     assert answer.status_code == 403
     assert api.written() == before
+
+
+def test_a_download_of_more_rows_than_it_holds_is_refused_never_cut_short(api: Api, monkeypatch):
+    from console import client as console_client, web
+
+    with monkeypatch.context() as patched:
+        patched.setattr(web, "DOWNLOAD_ROWS_MAX", 2)
+        with pytest.raises(console_client.TooMany):
+            download("csv", "t", COLUMNS, ROWS)
+    # through a page: three loans, and a list may gather two → a page asking to narrow the filter
+    from datetime import date
+
+    from ledger.money import Money
+    from ledger.service import Enrolment
+    from tests.api.conftest import uscc
+
+    fm, bank = Actor("fm", Role.FUND_MANAGER), Actor("bank-a", Role.BANK, "bank-a")
+    api.system.ledger.record_contribution(
+        fm, SCHEME, "city-fund", Money.yuan("10000000"), contributed_on=date(2018, 2, 1)
+    )
+    for n in range(3):
+        api.system.ledger.enrol_loan(
+            bank,
+            SCHEME,
+            "bank-a",
+            Enrolment(
+                f"MANY-{n}", "Firm", uscc(20 + n), "tech_loan", Money.yuan("1000"), 450, 12, date(2019, 1, 2)
+            ),
+        )
+    api.system.runner.wait_for(api.written(), timeout=10)  # the app's own runner applies it
+    client = api.client
+    sign_in(client, api.tokens["fm"])
+    monkeypatch.setitem(console_client.Api.pages.__kwdefaults__, "limit", 1)
+    monkeypatch.setitem(console_client.Api.pages.__kwdefaults__, "most", 2)
+    answer = client.get(f"/schemes/{SCHEME}/loans", params={"format": "csv"})
+    assert answer.status_code == 422 and "缩小筛选范围" in answer.text, answer.text[:500]
+    monkeypatch.setitem(console_client.Api.pages.__kwdefaults__, "most", 3)
+    whole = client.get(f"/schemes/{SCHEME}/loans", params={"format": "csv"})
+    assert whole.status_code == 200 and whole.text.count("MANY-") == 3
+
+
+def test_a_csv_of_many_rows_is_written_whole_in_parts():
+    rows = [{"name": f"企业{i}", "amount": f"{i}.01", "note": "-x"} for i in range(2_500)]
+    lines = body_of(download("csv", "t", COLUMNS, rows)).decode("utf-8").splitlines()
+    assert len(lines) == 2_501 and lines[-1] == "企业2499,2499.01,'-x"
