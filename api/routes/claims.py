@@ -74,7 +74,10 @@ def list_claims(
     read: ReadCall,
     limit: Limit = 100,
     cursor: Cursor = None,
-    status: Annotated[Literal[claim_statuses] | None, Query()] = None,
+    status: Annotated[
+        Literal[claim_statuses] | Literal["open"] | None,
+        Query(description="only claims at this status; `open`: filed or awaiting the second approval"),
+    ] = None,
 ) -> ClaimsPublic:
     after = decode_cursor(cursor, (date, str))
     with read.engine.connect() as conn:

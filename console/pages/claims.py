@@ -118,7 +118,12 @@ async def queue(
     cursor: str = "",
     limit: str = "",
 ) -> Response:
+    """The queue: for a fund manager, by default, the claims that await one (filed, or awaiting the
+    second approval); for everyone else, by default, all their claims at every status; oldest
+    first; any one status, or every status (`all`), on request."""
     path = f"/v1/schemes/{scheme_id}/claims"
+    asked = status or ("open" if session.actor.role == Role.FUND_MANAGER else "all")
+    status = "" if asked == "all" else asked
     fmt = wants_download(request)
     async with api(request, session) as a:
         names = party_names(await a.get(f"/v1/schemes/{scheme_id}/members"))
@@ -139,7 +144,7 @@ async def queue(
         scheme_id=scheme_id,
         columns=columns,
         rows=found["items"],
-        chosen=status,
+        chosen=asked,
         statuses=[(key, _(label)) for key, label in STATUSES.items()],
         summary=summary,
         summary_columns=_summary_columns(request),
@@ -228,6 +233,12 @@ async def _claim_page(
         columns, rows = tables[chosen]
         return download(fmt, f"{claim_id}-{chosen}", columns, rows)
     values = _form_values(claim, session, form, entered)
+    forms = _forms_shown(claim, session)
+    if form and errors and form not in forms:
+        # the claim moved on since the form was shown (another manager acted): the form is gone
+        # from the page, its refusal is not
+        message = errors.general or next(iter(errors.fields.values()), None) or _("Refused")
+        session.flash.append(("error", message))
     return page(
         request,
         "claims/claim.html",
@@ -244,7 +255,7 @@ async def _claim_page(
         cover_label=lambda cover: COVERS.get(cover, cover),
         tables=tables,
         caps=cap_notes(claim, seen["approved"], seen["loan"], seen["rules"], names),
-        forms=_forms_shown(claim, session),
+        forms=forms,
         payable=_payable(claim),
         form=form,
         errors={form: errors} if form and errors else {},

@@ -12,7 +12,7 @@ from sqlalchemy.engine import Connection
 
 from ledger.access import ClaimScope
 from ledger.domain import Claim
-from ledger.domain.claim import settlement_status
+from ledger.domain.claim import OPEN, settlement_status
 from projections.model import Id, ReadModel, Ref, fen, total
 from projections.rows import Row, Rows
 
@@ -270,7 +270,9 @@ def page(
                 shares.c.claim_uuid == claims.c.claim_uuid, shares.c.party_id == scope.sharing_party_id
             )
         )
-    if status is not None:
+    if status == "open":  # what still awaits a fund manager: filed, or awaiting its second approval
+        query = query.where(claims.c.status.in_(OPEN))
+    elif status is not None:
         query = query.where(claims.c.status == status)
     if after is not None:
         query = query.where(tuple_(claims.c.filed_on, claims.c.claim_id) > tuple_(*after))

@@ -138,8 +138,10 @@ def console(
             connection.execute(f"DROP SCHEMA {schema} CASCADE")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser() -> Iterator[object]:
+    """Chromium, for the console's tests only: Playwright's sync API keeps an event loop running
+    in the main thread while it is open, and a later test's `asyncio.run` would find it."""
     from playwright.sync_api import sync_playwright
 
     if not Path(CHROMIUM).exists() or shutil.which(CHROMIUM) is None:

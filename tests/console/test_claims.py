@@ -39,6 +39,9 @@ def ok(answer, status: int = 201) -> dict:
     return answer.json()
 
 
+STATUS_KEYS = ("filed", "awaiting_second_approval", "approved", "settled", "rejected")
+
+
 def fresh_claim(console, principal: str, claimed: str) -> str:
     """A new direct loan of BANK, disbursed, defaulted in full and claimed: its claim id."""
     bank = console.api(console.key("bank", party=BANK))
@@ -231,32 +234,52 @@ def test_the_queue_oldest_first_filtered_with_and_without_scripts_paged_and_down
     fm = console.api(console.key("fund_manager", principal="fm-zhang"))
     claims = f"/v1/schemes/{console.scheme}/claims"
     page = tab.page
+    fresh_claim(console, "100000.00", "100000.00")  # at least one claim awaits review
+
+    def every(status: str) -> list[dict]:
+        found, cursor = [], None
+        while True:
+            asked = {"status": status, "limit": 500} | ({"cursor": cursor} if cursor else {})
+            answer = ok(fm.get(claims, params=asked), 200)
+            found += answer["items"]
+            cursor = answer["next_cursor"]
+            if not cursor:
+                return found
+
+    def oldest_first(items: list[dict]) -> list[str]:
+        return [c["claim_id"] for c in sorted(items, key=lambda c: (c["filed_on"], c["claim_id"]))]
+
+    def shown_ids() -> list[str]:
+        rows = page.locator("#t-claims tbody tr")
+        return [rows.nth(i).locator("td").first.inner_text() for i in range(rows.count())]
+
+    # by default the queue is what awaits a fund manager: filed, or awaiting the second approval
     sign_in(
         tab,
         console.key("fund_manager", principal="fm-zhang"),
         next_path=f"/schemes/{console.scheme}/claims?limit=10",
     )
     look(tab, "claims-queue", store=console.store)
-    first = ok(fm.get(claims, params={"limit": 10}), 200)
-    rows = page.locator("#t-claims tbody tr")
-    assert [rows.nth(i).locator("td").first.inner_text() for i in range(rows.count())] == [
-        c["claim_id"] for c in first["items"]
-    ]
-    top = first["items"][0]
-    assert rows.first.locator("td").nth(7).inner_text() == str(top["age_days"])
-    assert rows.first.locator("td").nth(4).inner_text() == shown(top["claimed"])
-    # the next page is the API's next page
+    awaiting = every("filed") + every("awaiting_second_approval")
+    assert shown_ids() == oldest_first(awaiting)[:10]
+    top = min(awaiting, key=lambda c: (c["filed_on"], c["claim_id"]))
+    today = datetime.now(ZoneInfo("Asia/Shanghai")).date()
+    first_row = page.locator("#t-claims tbody tr").first
+    assert first_row.locator("td").nth(7).inner_text() == str(
+        (today - date.fromisoformat(top["filed_on"])).days
+    )
+    assert first_row.locator("td").nth(4).inner_text() == shown(top["claimed"])
+    # every status, ten at a time: the second page follows the first, oldest first
+    all_claims = oldest_first([c for s in STATUS_KEYS for c in every(s)])
+    page.goto(f"/schemes/{console.scheme}/claims?status=all&limit=10")
+    assert shown_ids() == all_claims[:10]
     page.click("a[rel=next]")
     page.wait_for_load_state("load")
-    second = ok(fm.get(claims, params={"limit": 10, "cursor": first["next_cursor"]}), 200)
-    assert (
-        page.locator("#t-claims tbody tr").first.locator("td").first.inner_text()
-        == second["items"][0]["claim_id"]
-    )
+    assert shown_ids() == all_claims[10:20]
     look(tab, "claims-queue-page-2", store=console.store)
 
     # the status filter, by htmx: the results change in place and the address follows
-    page.goto(f"/schemes/{console.scheme}/claims")
+    page.goto(f"/schemes/{console.scheme}/claims?status=all")
     look(tab, "claims-queue-every-status", store=console.store)
     page.select_option("#f-status", "rejected")
     page.click("form.filters button[type=submit]")
@@ -353,3 +376,32 @@ def test_a_claim_cut_by_a_cap_says_which_cap_and_where_the_overflow_went(console
     assert date.fromisoformat(page.locator("#t-claim-history tbody tr td").first.inner_text()) == date(
         2019, 12, 14
     )
+
+
+def test_a_form_left_open_while_another_manager_acts_is_refused_with_its_reason_shown(console, tab):
+    """fm-li opens a claim; meanwhile fm-zhang rejects it. fm-li's approval is refused (the claim
+    moved on), and though the approval form is gone from the page, why is said at its top."""
+    claim_id = fresh_claim(console, "100000.00", "100000.00")
+    page = tab.page
+    sign_in(
+        tab,
+        console.key("fund_manager", principal="fm-li"),
+        next_path=f"/schemes/{console.scheme}/claims/{claim_id}",
+    )
+    assert page.locator("#approve-form").count() == 1
+    zhang = console.api(console.key("fund_manager", principal="fm-zhang"))
+    today = datetime.now(ZoneInfo("Asia/Shanghai")).date()
+    ok(
+        zhang.post(
+            f"/v1/schemes/{console.scheme}/claims/{claim_id}/rejection",
+            json={"reason": "抵押物处置材料不全", "rejected_on": str(today)},
+        )
+    )
+    page.click("#approve-form button[type=submit]")
+    page.wait_for_load_state("load")
+    assert page.locator("#approve-form").count() == 0
+    alert = page.locator("p.flash.error[role=alert]")
+    assert alert.count() == 1 and alert.inner_text().strip(), page.inner_text("main")[:500]
+    look(tab, "claim-moved-on", store=console.store)
+    fm = console.api(console.key("fund_manager", principal="fm-li"))
+    assert ok(fm.get(f"/v1/schemes/{console.scheme}/claims/{claim_id}"), 200)["status"] == "rejected"

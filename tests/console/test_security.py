@@ -306,11 +306,13 @@ COLUMNS = [
 def body_of(answer) -> bytes:
     """A download's bytes, as a server sends them (written in worker threads, part by part)."""
     import asyncio
+    from concurrent.futures import ThreadPoolExecutor
 
     async def collect() -> bytes:
         return b"".join([chunk async for chunk in answer.body_iterator])
 
-    return asyncio.run(collect())
+    with ThreadPoolExecutor(1) as thread:  # its own event loop, whatever runs in this thread
+        return thread.submit(asyncio.run, collect()).result()
 
 
 def test_a_csv_download_cannot_run_a_formula_and_keeps_every_amount_exact():
