@@ -5,6 +5,7 @@ and its figures. A code without a sentence here is shown by its ledger sentence 
 from __future__ import annotations
 
 from console.i18n import _
+from ledger.text import REASON_CHARS_MAX
 
 N_ = str  # marks a message for extraction; translated when shown
 
@@ -35,7 +36,7 @@ SENTENCES: dict[str, str] = {
     "claim_already_open": N_("The loan already has an open or approved claim."),
     "approval_exceeds_claim": N_("The approved amount is above the amount claimed."),
     "same_checker": N_("The second approval must be given by another principal than the first."),
-    "reason_required": N_("A reason is required."),
+    "reason_required": N_("A written reason is required, of at most %(reason_max)s characters."),
     "fund_insufficient": N_("The government fund's balance does not cover this payment."),
     "recovery_costs_exceed_cap": N_("The recovery costs are above the share of the gross the rules allow."),
     "recovery_exceeds_loss": N_("The net recoveries would be above the approved loss."),
@@ -54,8 +55,12 @@ SENTENCES: dict[str, str] = {
 }
 
 
+LIMITS = {"reason_max": f"{REASON_CHARS_MAX:,}"}  # the limits a sentence names, from where they are defined
+
+
 def explain(code: str, detail: str) -> str:
     sentence = SENTENCES.get(code)
     if sentence is None:
         return detail
-    return f"{_(sentence)} ({detail})" if detail else _(sentence)
+    said = _(sentence) % LIMITS if "%(" in sentence else _(sentence)
+    return f"{said} ({detail})" if detail else said

@@ -27,8 +27,8 @@ from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException
 
 from console.client import Api, Refused
-from console.errors import explain
 from console.i18n import _, yuan
+from console.pages.dashboard import breaker_state, target_state
 from console.web import (
     Column,
     FormErrors,
@@ -929,12 +929,6 @@ def _percent_text(value: str | None) -> str:
     return "—" if value in (None, "") else f"{value}%"
 
 
-def _met(target: dict[str, Any], today: str) -> str:
-    if target["met"]:
-        return _("Met")
-    return _("Not yet due") if str(target["by"]) > today else _("Not met")
-
-
 def _target_columns(today: str) -> list[Column]:
     return [
         Column(_("Year"), lambda r: str(r["by"])[:4]),
@@ -944,7 +938,7 @@ def _target_columns(today: str) -> list[Column]:
         Column(_("Goal"), lambda r: _goal_text(r["metric"], r["goal"]), "int"),
         Column(_("Achieved by the due date"), lambda r: _goal_text(r["metric"], r["reached_by_then"]), "int"),
         Column(_("% of the goal"), lambda r: _percent_text(r["percent"]), "int"),
-        Column(_("Met"), lambda r: _met(r, today)),
+        Column(_("Met"), lambda r: target_state(r, today)),
         Column(_("Achieved to date"), lambda r: _goal_text(r["metric"], r["reached_now"]), "int"),
     ]
 
@@ -1187,11 +1181,8 @@ class Breaker:
 
     @property
     def state(self) -> str:
-        if self.tripped:
-            return _("Tripped on {date}").format(date=self.tripped_on)
-        if self.reset_on:
-            return _("Clear (reset on {date})").format(date=self.reset_on)
-        return _("Clear")
+        """In the same words as the dashboard's (one rule for a breaker's state)."""
+        return breaker_state(self.figures)
 
     @property
     def trigger(self) -> str | None:
@@ -1331,10 +1322,6 @@ async def reset_breaker(request: Request, scheme_id: str, breaker: str, session:
             )
         except Refused as refused:
             errors = FormErrors.of(refused, fields=["reason", "reset_on"])
-            if "reason" in errors.fields and not form["reason"].strip():
-                # the rule book's refusal of a reset without a reason (§8: `reason_required`); the
-                # API's body check answers it first, as a malformed request naming the field
-                errors.fields["reason"] = explain("reason_required", "")
             view = await _breakers_view(a, scheme_id, None)
             return _breakers_page(
                 request, session, scheme_id, view, form, errors, breaker, status=refused.status

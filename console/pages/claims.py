@@ -256,7 +256,7 @@ async def _claim_page(
         tables=tables,
         caps=cap_notes(claim, seen["approved"], seen["loan"], seen["rules"], names),
         forms=forms,
-        payable=_payable(claim),
+        payable=_payable(claim, session),
         form=form,
         errors={form: errors} if form and errors else {},
         values=values,
@@ -307,9 +307,13 @@ async def _claim_and_loan(a: Api, scheme_id: str, claim_id: str) -> dict[str, An
     }
 
 
-def _payable(claim: dict[str, Any]) -> list[dict[str, Any]]:
-    """The parties that still owe the claim's bank part of their share."""
-    return [p for p in claim["parties"] if p["party_id"] != claim["bank_id"] and p["owed_to_bank"] != "0.00"]
+def _payable(claim: dict[str, Any], session: Session | None = None) -> list[dict[str, Any]]:
+    """The parties that still owe the claim's bank part of their share; for a party's principal,
+    its own share only (a party pays for itself; the fund manager records any party's payment)."""
+    owing = [p for p in claim["parties"] if p["party_id"] != claim["bank_id"] and p["owed_to_bank"] != "0.00"]
+    if session is not None and session.actor.role != Role.FUND_MANAGER:
+        owing = [p for p in owing if p["party_id"] == session.actor.party_id]
+    return owing
 
 
 def _forms_shown(claim: dict[str, Any], session: Session) -> set[str]:
@@ -319,7 +323,7 @@ def _forms_shown(claim: dict[str, Any], session: Session) -> set[str]:
     shown = set()
     if role == Role.FUND_MANAGER and claim["status"] in OPEN:
         shown |= {"approve", "reject"}
-    if role in PAYERS and claim["status"] == "approved" and _payable(claim):
+    if role in PAYERS and claim["status"] == "approved" and _payable(claim, session):
         shown.add("pay")
     return shown
 

@@ -16,6 +16,7 @@ from fastapi.responses import HTMLResponse, Response
 from console.client import Api
 from console.i18n import _, role_name
 from console.web import Column, SessionDep, api, download, page, url_with, wants_download
+from ledger.calendar import today_in_china
 
 router = APIRouter(include_in_schema=False)
 N_ = str  # marks a message for extraction; translated when shown
@@ -211,6 +212,13 @@ def _measure(b: dict[str, Any]) -> str:
     return measure
 
 
+def target_state(target: dict[str, Any], today: str) -> str:
+    """A target in words: met, not yet due, or not met by its date (one rule for both pages)."""
+    if target["met"]:
+        return _("Met")
+    return _("Not yet due") if str(target["by"]) > today else _("Not met")
+
+
 def breaker_state(b: dict[str, Any]) -> str:
     """A breaker's state in words: tripped (since when), over its threshold but not tripped (it
     trips at the next fact of its kind), no threshold, or clear (reset when, if it was)."""
@@ -218,6 +226,10 @@ def breaker_state(b: dict[str, Any]) -> str:
         return _("Tripped on %(day)s") % {"day": b["tripped_on"]}
     if b["threshold_bp"] is None:
         return _("No threshold: never trips")
+    if b["over"] and b["reset_on"]:
+        return _("Reset on %(day)s, still over its threshold (trips at the next check)") % {
+            "day": b["reset_on"]
+        }
     if b["over"]:
         return _("Over its threshold (trips at the next check)")
     if b["reset_on"]:
@@ -242,7 +254,7 @@ def _target_columns(kind: str) -> list[Column]:
         Column(by_then, lambda t: t["reached_by_then"], kind),
         Column(now, lambda t: t["reached_now"], kind),
         Column(_("Of the goal by then (%)"), lambda t: t["percent"], "amount"),
-        Column(_("Met by then?"), lambda t: _("Met") if t["met"] else _("Not met")),
+        Column(_("Met by then?"), lambda t: target_state(t, today_in_china().isoformat())),
     ]
 
 

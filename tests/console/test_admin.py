@@ -493,7 +493,8 @@ def test_a_tripped_breaker_is_reset_only_with_a_reason_given_beside_the_field(co
     page.click(f"#breaker-{slug} button[type=submit]")
     page.wait_for_load_state("load")
     assert page.get_attribute(f"#f-reason-{slug}", "aria-invalid") == "true"
-    assert page.inner_text(f"#e-reason-{slug}") == ZH.gettext("A reason is required.")
+    required = ZH.gettext("A written reason is required, of at most %(reason_max)s characters.")
+    assert page.inner_text(f"#e-reason-{slug}").startswith(required % {"reason_max": "2,000"})
     look(tab, "admin-breaker-reset-refused", store=console.store)
     state = next(b for b in api.get(report).json()["breakers"] if b["breaker"] == breaker)
     assert state["tripped"] and state["reset_on"] is None  # nothing was reset
