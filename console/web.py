@@ -28,6 +28,7 @@ TEMPLATES = Path(__file__).parent / "templates"
 CSV_MEDIA = "text/csv; charset=utf-8"
 XLSX_MEDIA = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 DOWNLOAD_ROWS_MAX = ROWS_MAX  # the most rows one table download holds
+SHOWN_ROWS_MAX = 200  # the most rows a table shows on a page that lists everything (the rest: its download)
 # A cell a spreadsheet would run as a formula (or a DDE call) starts with one of these: such text
 # is written with a leading apostrophe, which the spreadsheet shows as text (OWASP, CSV injection).
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n")
@@ -46,6 +47,7 @@ environment.filters["yuan"] = i18n.yuan
 environment.filters["instant"] = i18n.instant
 environment.filters["percent"] = i18n.percent
 environment.filters["role_name"] = i18n.role_name
+environment.globals["SHOWN_ROWS_MAX"] = SHOWN_ROWS_MAX
 
 
 class SignInNeeded(Exception):

@@ -409,3 +409,19 @@ def test_a_csv_of_many_rows_is_written_whole_in_parts():
     rows = [{"name": f"企业{i}", "amount": f"{i}.01", "note": "-x"} for i in range(2_500)]
     lines = body_of(download("csv", "t", COLUMNS, rows)).decode("utf-8").splitlines()
     assert len(lines) == 2_501 and lines[-1] == "企业2499,2499.01,'-x"
+
+
+def test_a_table_that_lists_everything_shows_its_first_rows_and_says_the_download_holds_all():
+    from console.web import environment
+
+    template = environment.from_string(
+        '{% import "macros.html" as m %}{{ m.table(columns, rows, "t", id="t", most=2) }}'
+    )
+    html = template.render(columns=COLUMNS, rows=ROWS)
+    assert html.count("<tr>") == 3  # the heading and two rows
+    assert "共 3 行" in html
+    assert "鹤壁科技有限公司" not in html  # the third row
+    whole = environment.from_string(
+        '{% import "macros.html" as m %}{{ m.table(columns, rows, "t", most=3) }}'
+    )
+    assert "鹤壁科技有限公司" in whole.render(columns=COLUMNS, rows=ROWS)
