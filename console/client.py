@@ -21,6 +21,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.deps import CONSOLE_PRINCIPAL
 from console.session import Session
+from projections.model import PAGE_ITEMS_MAX
 
 TIMEOUT_SECONDS = 60.0
 ROWS_MAX = 100_000  # the most rows a list gathered for one page or download holds
@@ -207,7 +208,9 @@ class Api:
         headers = {"Idempotency-Key": idempotency_key} if idempotency_key else None
         return (await self.call("PUT", path, json=body, headers=headers)).json()
 
-    async def pages(self, path: str, *, limit: int = 500, most: int = ROWS_MAX, **params: Any) -> list[Any]:
+    async def pages(
+        self, path: str, *, limit: int = PAGE_ITEMS_MAX, most: int = ROWS_MAX, **params: Any
+    ) -> list[Any]:
         """Every item of a paged list (following `next_cursor`); `TooMany` rather than a list cut
         short when there are more than `most`."""
         items: list[Any] = []

@@ -58,9 +58,16 @@ SENTENCES: dict[str, str] = {
 LIMITS = {"reason_max": f"{REASON_CHARS_MAX:,}"}  # the limits a sentence names, from where they are defined
 
 
+def sentence(code: str) -> str | None:
+    """The rule book's sentence for a code, in the user's language (None for a code it has none for)."""
+    found = SENTENCES.get(code)
+    if found is None:
+        return None
+    return _(found) % LIMITS if "%(" in found else _(found)
+
+
 def explain(code: str, detail: str) -> str:
-    sentence = SENTENCES.get(code)
-    if sentence is None:
+    said = sentence(code)
+    if said is None:
         return detail
-    said = _(sentence) % LIMITS if "%(" in sentence else _(sentence)
     return f"{said} ({detail})" if detail else said

@@ -12,9 +12,9 @@ from typing import Any
 
 from fastapi import APIRouter
 
-from api.deps import ReadCall
+from api.deps import Cursor, Limit, ReadCall
 from api.routes import READ
-from api.schemas.common import Ref, yuan
+from api.schemas.common import Ref, decode_cursor, encode_cursor, yuan
 from api.schemas.reports import (
     BalancesReport,
     BreakerFiguresReport,
@@ -252,11 +252,17 @@ def get_breaker_figures_report(scheme_id: Ref, read: ReadCall) -> dict[str, Any]
     "/settlements",
     response_model=SettlementsReport,
     responses=READ,
-    summary="The settlement payments made on claims, reversed ones with their reversal",
+    summary="The settlement payments made on claims, latest first, reversed ones with their reversal",
 )
-def get_settlements_report(scheme_id: Ref, read: ReadCall) -> dict[str, Any]:
+def get_settlements_report(
+    scheme_id: Ref, read: ReadCall, limit: Limit = 100, cursor: Cursor = None
+) -> dict[str, Any]:
     only = access.report_rows(read.actor, "owed")
+    after = decode_cursor(cursor, (int,))
     with read.engine.connect() as conn:
         meta = _meta(read, scheme_id, conn)
-        rows = [_amounts(asdict(p)) for p in journal.settlement_payments(conn, scheme_id, party_id=only)]
-    return meta | {"payments": rows}
+        found = journal.settlement_payments(
+            conn, scheme_id, party_id=only, before=after[0] if after else None, limit=limit
+        )
+    last = encode_cursor([found[-1][0]]) if len(found) == limit else None
+    return meta | {"payments": [_amounts(asdict(p)) for _, p in found], "next_cursor": last}

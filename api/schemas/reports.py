@@ -212,7 +212,8 @@ class SettlementPaymentPublic(BaseModel):
 
 
 class SettlementsReport(ReportMeta):
-    payments: list[SettlementPaymentPublic] = Field(description="in the order they were recorded")
+    payments: list[SettlementPaymentPublic] = Field(description="latest recorded first")
+    next_cursor: str | None = Field(default=None, examples=["WzM3ODVd"])
 
 
 class PartiesPublic(BaseModel):

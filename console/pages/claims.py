@@ -19,12 +19,14 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
 from console import i18n
-from console.client import Api, Refused
-from console.errors import SENTENCES
+from console.client import PAGE_ITEMS_MAX, Api, Refused, TooMany
+from console.errors import SENTENCES, sentence as rule_sentence
 from console.i18n import _, role_name
 from console.pages.dashboard import party_names
 from console.session import Session
 from console.web import (
+    DOWNLOAD_ROWS_MAX,
+    SHOWN_ROWS_MAX,
     Column,
     FormErrors,
     FormSession,
@@ -53,7 +55,6 @@ STATUSES = {
 }
 OPEN = ("filed", "awaiting_second_approval")
 PAGE_ITEMS = 50  # claims on a page of the queue, unless the address asks for another number
-PAGE_ITEMS_MAX = 500  # the API's most
 PAYERS = (Role.FUND_MANAGER, Role.GOVERNMENT, Role.GUARANTOR, Role.INSURER)
 
 # Each form: the API route it posts to, its fields (name on the page → name in the API's body), and
@@ -435,7 +436,7 @@ def form_errors(refused: Refused, spec: dict[str, Any]) -> FormErrors:
     # stands in the field beside it, and the validator's own words are English.
     known = refused.code in SENTENCES and refused.code != "invalid_request"
     by_field = {
-        to_form[k]: _(SENTENCES[refused.code]) if known else refusal_message(refused, v)
+        to_form[k]: rule_sentence(refused.code) if known else refusal_message(refused, v)
         for k, v in refused.field_errors().items()
         if k in to_form
     }
@@ -481,7 +482,7 @@ def explained(refused: Refused) -> str:
     # the rule book's sentence: the figures it concerns are on the page, and the ledger's own
     # sentence is English
     if code in SENTENCES and code not in ("invalid_request", "internal_error"):
-        return _(SENTENCES[code])
+        return rule_sentence(code)
     return refusal_message(refused)
 
 
@@ -730,13 +731,22 @@ def _details(entry: dict[str, Any], names: dict[str, str]) -> str:
 @router.get("/schemes/{scheme_id}/owed", response_class=HTMLResponse)
 async def owed(request: Request, scheme_id: str, session: SessionDep) -> Response:
     base = f"/v1/schemes/{scheme_id}"
-    async with api(request, session) as a:
-        report, settlements, members = await asyncio.gather(
-            a.get(f"{base}/reports/owed"), a.get(f"{base}/reports/settlements"), a.get(f"{base}/members")
-        )
-    names = party_names(members)
-    tables = _owed_tables(scheme_id, report, settlements["payments"], names)
     fmt, chosen = wants_download(request), request.query_params.get("table")
+    async with api(request, session) as a:
+        report, latest, members = await asyncio.gather(
+            a.get(f"{base}/reports/owed"),
+            a.get(f"{base}/reports/settlements", limit=SHOWN_ROWS_MAX),
+            a.get(f"{base}/members"),
+        )
+        payments, more = latest["payments"], latest.get("next_cursor")
+        if fmt and chosen == "payments":  # the download holds every payment, page after page
+            while more:
+                page_ = await a.get(f"{base}/reports/settlements", limit=PAGE_ITEMS_MAX, cursor=more)
+                payments, more = payments + page_["payments"], page_.get("next_cursor")
+                if len(payments) > DOWNLOAD_ROWS_MAX:
+                    raise TooMany(DOWNLOAD_ROWS_MAX)
+    names = party_names(members)
+    tables = _owed_tables(scheme_id, report, payments, names)
     if fmt and chosen in tables:
         columns, rows = tables[chosen]
         return download(fmt, f"{scheme_id}-{chosen}", columns, rows)
@@ -747,6 +757,7 @@ async def owed(request: Request, scheme_id: str, session: SessionDep) -> Respons
         title=_("What each party owes"),
         scheme_id=scheme_id,
         tables=tables,
+        more_payments=bool(more),
         today=report["today"],
         dl=lambda table: lambda **changes: url_with(request, table=table, **changes),
     )
@@ -791,8 +802,9 @@ def _reversal(payment: dict[str, Any]) -> str:
 
 
 def _latest_first(payments: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """By payment date, the latest first; payments of one day latest recorded first."""
-    ordered = sorted(enumerate(payments), key=lambda ip: (ip[1]["paid_on"], ip[0]), reverse=True)
+    """By payment date, the latest first; payments of one day latest recorded first (the API lists
+    them latest recorded first)."""
+    ordered = sorted(enumerate(payments), key=lambda ip: (ip[1]["paid_on"], -ip[0]), reverse=True)
     return [p for _i, p in ordered]
 
 

@@ -17,7 +17,7 @@ from sqlalchemy.engine import Connection
 
 from ledger.domain import Claim, Loan, Scheme
 from ledger.money import ratio_percent
-from projections.model import Id, ReadModel, Ref, fen, total
+from projections.model import PAGE_ITEMS_MAX, Id, ReadModel, Ref, fen, total
 from projections.models import loans as loans_model, postings, schemes as schemes_model
 from projections.rows import Row, Rows
 
@@ -534,23 +534,35 @@ class SettlementPayment:
 
 
 def settlement_payments(
-    conn: Connection, scheme_id: str, *, party_id: str | None = None
-) -> list[SettlementPayment]:
-    """Every settlement payment of the scheme (reversed ones with their reversal), in the order
-    they were recorded; with `party_id`, those it made or received."""
+    conn: Connection,
+    scheme_id: str,
+    *,
+    party_id: str | None = None,
+    before: int | None = None,
+    limit: int = PAGE_ITEMS_MAX,
+) -> list[tuple[int, SettlementPayment]]:
+    """The scheme's settlement payments (reversed ones with their reversal), latest recorded
+    first, a page of at most `limit` recorded before log position `before`, each with its
+    position (the next page's key); with `party_id`, those it made or received."""
+    assert 0 < limit <= PAGE_ITEMS_MAX
     query = select(facts).where(facts.c.scheme_id == scheme_id, facts.c.kind == "payment")
     if party_id is not None:
         query = query.where((facts.c.party_id == party_id) | (facts.c.counterparty_id == party_id))
+    if before is not None:
+        query = query.where(facts.c.position < before)
     return [
-        SettlementPayment(
-            row.fact_id,
-            row.claim_id,
-            row.party_id,
-            row.counterparty_id,
-            row.amount_fen,
-            row.business_date,
-            row.reversed_on,
-            row.reason,
+        (
+            row.position,
+            SettlementPayment(
+                row.fact_id,
+                row.claim_id,
+                row.party_id,
+                row.counterparty_id,
+                row.amount_fen,
+                row.business_date,
+                row.reversed_on,
+                row.reason,
+            ),
         )
-        for row in conn.execute(query.order_by(facts.c.position))
+        for row in conn.execute(query.order_by(facts.c.position.desc()).limit(limit))
     ]

@@ -186,17 +186,7 @@ def test_the_settlement_payments_made_with_their_reversals(api: Api) -> None:
     pool(api)
     payments = api.get("fm", f"{S}/reports/settlements").json()["payments"]
     claim = "bank-a:L1:claim:1"
-    assert payments == [
-        {
-            "fact_id": f"{claim}:payment:1",
-            "claim_id": claim,
-            "party_id": "city-fund",
-            "bank_id": "bank-a",
-            "amount": "50000.00",
-            "paid_on": "2019-07-03",
-            "reversed_on": None,
-            "reason": None,
-        },
+    assert payments == [  # latest recorded first
         {
             "fact_id": f"{claim}:payment:2",
             "claim_id": claim,
@@ -207,7 +197,24 @@ def test_the_settlement_payments_made_with_their_reversals(api: Api) -> None:
             "reversed_on": "2019-08-02",
             "reason": "paid to the wrong account",
         },
+        {
+            "fact_id": f"{claim}:payment:1",
+            "claim_id": claim,
+            "party_id": "city-fund",
+            "bank_id": "bank-a",
+            "amount": "50000.00",
+            "paid_on": "2019-07-03",
+            "reversed_on": None,
+            "reason": None,
+        },
     ]
+    # a page at a time, latest first, the second page after the first's cursor
+    one = api.get("fm", f"{S}/reports/settlements", limit=1).json()
+    assert [p["fact_id"] for p in one["payments"]] == [f"{claim}:payment:2"] and one["next_cursor"]
+    two = api.get("fm", f"{S}/reports/settlements", limit=1, cursor=one["next_cursor"]).json()
+    assert [p["fact_id"] for p in two["payments"]] == [f"{claim}:payment:1"]
+    three = api.get("fm", f"{S}/reports/settlements", limit=1, cursor=two["next_cursor"]).json()
+    assert three["payments"] == [] and three["next_cursor"] is None
     # the bank paid and the payer read them; another bank and another fund do not
     assert len(api.get("bank-a", f"{S}/reports/settlements").json()["payments"]) == 2
     assert [p["party_id"] for p in api.get("city-fund", f"{S}/reports/settlements").json()["payments"]] == [
