@@ -10,6 +10,7 @@ version, the comparison of two, and how far each breaker's figure is from its th
 
 from __future__ import annotations
 
+import asyncio
 import math
 import re
 from collections.abc import Callable, Iterator
@@ -168,12 +169,18 @@ def _amount_of(event: dict[str, Any]) -> str | None:
 async def _contributions_view(a: Api, scheme_id: str, after: int | None) -> dict[str, Any]:
     """Every contribution as the audit trail records it (who paid in, how much, on what date, who
     recorded it and whether it was reversed), with the funds report and the scheme's paid-in."""
-    scheme = await a.get(_v1(scheme_id), after_position=after)
-    members = _members(await a.get(f"{_v1(scheme_id)}/members"))
-    funds = (await a.get(f"{_v1(scheme_id)}/reports/funds"))["funds"]
-    reversals = {e["reverses"]: e for e in await _events(a, scheme_id, "ContributionReversed", after)}
+    scheme = await a.get(_v1(scheme_id), after_position=after)  # after it, the rest at once
+    members_list, funds_report, reversed_events, recorded = await asyncio.gather(
+        a.get(f"{_v1(scheme_id)}/members"),
+        a.get(f"{_v1(scheme_id)}/reports/funds"),
+        _events(a, scheme_id, "ContributionReversed", after),
+        _events(a, scheme_id, "ContributionRecorded", after),
+    )
+    members = _members(members_list)
+    funds = funds_report["funds"]
+    reversals = {e["reverses"]: e for e in reversed_events}
     rows = []
-    for event in await _events(a, scheme_id, "ContributionRecorded", after):
+    for event in recorded:
         reversal = reversals.get(event["fact_id"], {})
         rows.append(
             Contribution(

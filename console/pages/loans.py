@@ -60,11 +60,11 @@ LOAN_STATES = {
     "repaid": N_("repaid"),
     "defaulted": N_("defaulted"),
     "withdrawn": N_("withdrawn"),
-    "written_off": N_("written_off"),
+    "written_off": N_("written off"),
 }
 CLAIM_STATUSES = {
     "filed": N_("filed"),
-    "awaiting_second_approval": N_("awaiting_second_approval"),
+    "awaiting_second_approval": N_("awaiting the second approval"),
     "approved": N_("approved"),
     "settled": N_("settled"),
     "rejected": N_("rejected"),
