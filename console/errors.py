@@ -4,10 +4,8 @@ and its figures. A code without a sentence here is shown by its ledger sentence 
 
 from __future__ import annotations
 
-from console.i18n import _
+from console.i18n import N_, _
 from ledger.text import REASON_CHARS_MAX
-
-N_ = str  # marks a message for extraction; translated when shown
 
 SENTENCES: dict[str, str] = {
     "invalid_amount": N_("The amount is not a valid yuan amount (at most two decimals)."),

@@ -28,7 +28,7 @@ from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException
 
 from console.client import Api, Refused
-from console.i18n import _, yuan
+from console.i18n import N_, _, yuan
 from console.pages.dashboard import breaker_state, target_state
 from console.web import (
     Column,
@@ -50,7 +50,6 @@ from ledger.rules.breakers import BANK_LOSS_RATE, FUND_DRAWDOWN, INSURER_LOSS_RA
 from ledger.rules.loading import DOCUMENT_BYTES_MAX
 
 router = APIRouter(include_in_schema=False)
-N_ = str  # marks a message for extraction; translated when shown
 
 RULES_FILE_BYTES_MAX = DOCUMENT_BYTES_MAX  # the rule book's limit on a rule version document (§3)
 DOCUMENT_NODES_MAX = 50_000  # values a rule file may hold once its YAML aliases are followed

@@ -24,7 +24,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response, StreamingResponse
 
 from console.client import Api, Refused
-from console.i18n import _, instant, role_name, yuan
+from console.i18n import N_, _, instant, role_name, yuan
 from console.web import (
     DOWNLOAD_ROWS_MAX,
     Column,
@@ -40,7 +40,6 @@ from ledger.actors import Role
 
 router = APIRouter(include_in_schema=False)
 
-N_ = str  # marks a message for extraction; translated when shown
 
 # Each fact the ledger records, in words, by the aggregate that records it (docs/rules.md).
 FACTS: dict[str, dict[str, str]] = {

@@ -21,7 +21,7 @@ from fastapi.responses import HTMLResponse, Response
 from console import i18n
 from console.client import PAGE_ITEMS_MAX, Api, Refused, TooMany
 from console.errors import SENTENCES, sentence as rule_sentence
-from console.i18n import _, role_name
+from console.i18n import N_, _, role_name
 from console.pages.dashboard import party_names
 from console.session import Session
 from console.web import (
@@ -44,7 +44,6 @@ from ledger.actors import Role
 from ledger.money import format_fen
 
 router = APIRouter(include_in_schema=False)
-N_ = str  # marks a message for extraction; translated when shown
 
 STATUSES = {
     "filed": N_("Filed, awaiting review"),

@@ -14,12 +14,11 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
 from console.client import Api
-from console.i18n import _, role_name
+from console.i18n import N_, _, role_name
 from console.web import Column, SessionDep, api, download, page, url_with, wants_download
 from ledger.calendar import today_in_china
 
 router = APIRouter(include_in_schema=False)
-N_ = str  # marks a message for extraction; translated when shown
 
 REPORTS = ("exposure", "funds", "fund-history", "loss-ratios", "breaker-figures", "targets")
 BREAKER_KINDS = {

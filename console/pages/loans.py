@@ -25,7 +25,7 @@ from starlette.datastructures import UploadFile
 from console import i18n
 from console.client import Api, Refused
 from console.errors import explain
-from console.i18n import _, role_name
+from console.i18n import N_, _, role_name
 from console.session import Session
 from console.web import (
     Column,
@@ -45,7 +45,6 @@ from ledger.actors import Role
 from ledger.tape import COLUMNS as TAPE_COLUMNS
 
 router = APIRouter(include_in_schema=False)
-N_ = str  # marks a message for extraction; translated when shown
 
 PAGE_ROWS = 50  # loans on one page of the list
 REFUSED_ROWS_MAX = 1_000  # the most refused rows the API lists, and the page and its download
